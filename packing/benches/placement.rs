@@ -1,0 +1,123 @@
+//! One online decision per policy family over 100 to 100k machines, and offline FFD throughput.
+//!
+//! Run with `cargo bench -p packing --bench placement`. Clusters are generated from a fixed seed:
+//! machine capacities vary by up to 4x and each machine is filled to a random 0–90% first, so the
+//! decision has a realistic mix of machines that fit and that do not.
+
+// criterion's macros generate undocumented public functions.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use packing::{Cluster, Items, MachineId, Policy, ResourceTable, Schema, pack};
+
+/// SplitMix64: a tiny deterministic generator, enough for benchmark inputs.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const NAMES: [&str; 4] = ["cpus", "mem", "disk", "gpus"];
+
+fn cluster(machines: usize, dims: usize, rng: &mut Rng) -> Cluster {
+    let mut caps = ResourceTable::with_capacity(dims, machines);
+    let mut row = vec![0; dims];
+    for _ in 0..machines {
+        for v in row.iter_mut() {
+            *v = 16_000 * (1 + rng.below(4));
+        }
+        caps.push(&row);
+    }
+    let mut c = Cluster::from_capacities(&caps);
+    for m in 0..machines {
+        let m = MachineId(m as u32);
+        let fill = rng.below(90);
+        let used: Vec<u64> = c.capacity(m).iter().map(|&x| x * fill / 100).collect();
+        c.allocate(m, &used).unwrap();
+    }
+    c
+}
+
+fn demands(dims: usize, rng: &mut Rng) -> Vec<Vec<u64>> {
+    (0..64)
+        .map(|_| (0..dims).map(|_| 500 + rng.below(8_000)).collect())
+        .collect()
+}
+
+const POLICIES: [&str; 12] = [
+    "satyr-bfd",
+    "satyr-mr",
+    "next-fit",
+    "first-fit",
+    "best-fit",
+    "worst-fit",
+    "dot-product",
+    "l2-norm",
+    "kube-least-allocated",
+    "kube-balanced-allocation",
+    "fenzo-cpu-mem",
+    "random",
+];
+
+fn online(c: &mut Criterion) {
+    for dims in [2, 4] {
+        let schema = Schema::uniform(&NAMES[..dims], 3).unwrap();
+        let mut group = c.benchmark_group(format!("online-{dims}d"));
+        group
+            .sample_size(20)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(1));
+        for machines in [100, 1_000, 10_000, 100_000] {
+            let mut rng = Rng(7);
+            let state = cluster(machines, dims, &mut rng);
+            let tasks = demands(dims, &mut rng);
+            for name in POLICIES {
+                let policy = Policy::parse(name, &schema).unwrap();
+                let mut k = 0;
+                group.bench_with_input(BenchmarkId::new(name, machines), &state, |b, state| {
+                    b.iter(|| {
+                        k = (k + 1) % tasks.len();
+                        black_box(policy.choose(state, black_box(&tasks[k])))
+                    });
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+fn offline_ffd(c: &mut Criterion) {
+    let schema = Schema::uniform(&["size"], 0).unwrap();
+    let policy = Policy::parse("ffd-sum", &schema).unwrap();
+    let mut group = c.benchmark_group("offline-ffd-1d");
+    group.sample_size(10).warm_up_time(Duration::from_millis(500));
+    for n in [10_000usize, 1_000_000] {
+        let mut rng = Rng(11);
+        let items = Items::new(ResourceTable::from_rows(1, (0..n).map(|_| [1 + rng.below(1000)])));
+        let bins = Cluster::from_capacities(&ResourceTable::from_rows(1, vec![[1000u64]; n]));
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &items, |b, items| {
+            b.iter_batched(
+                || bins.clone(),
+                |mut cluster| black_box(pack(&policy, &mut cluster, items).machines_used()),
+                BatchSize::LargeInput,
+            );
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, online, offline_ffd);
+criterion_main!(benches);

@@ -1,0 +1,100 @@
+//! A segment tree over machines holding, per dimension, the largest free amount in each subtree.
+//!
+//! It answers "the lowest machine id at or after `from` where this demand fits" by descending only
+//! into subtrees whose per-dimension maxima could hold the demand. In one dimension the pruning is
+//! exact and a query costs O(log n); in several dimensions a subtree can pass the test without any
+//! single machine fitting, so the search may backtrack, but it returns exactly what a linear scan
+//! would (the same lowest id), never a different machine.
+
+use crate::resources::fits;
+
+/// Per-dimension maximum free amounts over a power-of-two number of leaves.
+#[derive(Clone, Debug)]
+pub(crate) struct FitIndex {
+    dims: usize,
+    /// Leaf count, a power of two; leaves past the machine count hold zeros and are never returned.
+    leaves: usize,
+    /// Node `k` (1-based heap order) occupies `max[k * dims..(k + 1) * dims]`; node 0 is unused.
+    max: Vec<u64>,
+}
+
+impl FitIndex {
+    pub(crate) fn new(dims: usize) -> FitIndex {
+        FitIndex {
+            dims,
+            leaves: 1,
+            max: vec![0; 2 * dims],
+        }
+    }
+
+    fn node(&self, k: usize) -> &[u64] {
+        &self.max[k * self.dims..(k + 1) * self.dims]
+    }
+
+    /// Makes room for `machines` leaves, rebuilding from `free` (all machines' rows) when it grows.
+    pub(crate) fn reserve(&mut self, machines: usize, free: &[u64]) {
+        if machines > self.leaves {
+            self.rebuild(machines, free);
+        }
+    }
+
+    /// Rebuilds the whole tree for `machines` leaves from `free` (all machines' rows), in O(n).
+    pub(crate) fn rebuild(&mut self, machines: usize, free: &[u64]) {
+        self.leaves = machines.next_power_of_two().max(1);
+        self.max = vec![0; 2 * self.leaves * self.dims];
+        let d = self.dims;
+        self.max[self.leaves * d..self.leaves * d + free.len()].copy_from_slice(free);
+        for k in (1..self.leaves).rev() {
+            self.pull(k);
+        }
+    }
+
+    /// Recomputes internal node `k` from its two children.
+    fn pull(&mut self, k: usize) {
+        let d = self.dims;
+        let (parent, children) = self.max.split_at_mut(2 * k * d);
+        let (left, right) = children[..2 * d].split_at(d);
+        for ((p, &l), &r) in parent[k * d..(k + 1) * d].iter_mut().zip(left).zip(right) {
+            *p = l.max(r);
+        }
+    }
+
+    /// Records that machine `leaf` now has `free` available.
+    pub(crate) fn set(&mut self, leaf: usize, free: &[u64]) {
+        let d = self.dims;
+        let mut k = self.leaves + leaf;
+        self.max[k * d..(k + 1) * d].copy_from_slice(free);
+        while k > 1 {
+            k /= 2;
+            self.pull(k);
+        }
+    }
+
+    /// The lowest leaf in `from..machines` whose free amounts hold `demand`.
+    pub(crate) fn first_fit(&self, demand: &[u64], from: usize, machines: usize) -> Option<usize> {
+        if from >= machines {
+            return None;
+        }
+        self.search(1, 0, self.leaves, demand, from, machines)
+    }
+
+    fn search(
+        &self,
+        k: usize,
+        lo: usize,
+        hi: usize,
+        demand: &[u64],
+        from: usize,
+        machines: usize,
+    ) -> Option<usize> {
+        if hi <= from || lo >= machines || !fits(demand, self.node(k)) {
+            return None;
+        }
+        if hi - lo == 1 {
+            return Some(lo);
+        }
+        let mid = lo + (hi - lo) / 2;
+        self.search(2 * k, lo, mid, demand, from, machines)
+            .or_else(|| self.search(2 * k + 1, mid, hi, demand, from, machines))
+    }
+}

@@ -1,0 +1,70 @@
+//! packsim's pure packing core: resource vectors, machines, placement policies and lower bounds.
+//!
+//! This crate decides where tasks go; it never reads files, looks at a clock, spawns threads or
+//! talks to a network. The offline packer (`packsim pack`), the simulator and the live Mesos
+//! adapter all call the same [`Policy::choose`], so a policy behaves identically in all three.
+//!
+//! Map:
+//! - [`schema`]: named dimensions and their integer fixed-point units ([`Dim`], [`Schema`]), exact
+//!   decimal parsing and Mesos scalar conversion.
+//! - [`resources`]: [`ResourceTable`], resource vectors stored contiguously, and [`fits`].
+//! - [`cluster`]: [`Cluster`], machines with capacity and free amounts; allocate and release
+//!   answer `None` instead of overdrawing.
+//! - [`weights`]: validated per-dimension [`Weights`].
+//! - [`policy`]: the built-in policies ([`Kind`]) and [`Policy`], their online decision.
+//! - [`offline`]: [`pack`], a batch into a set of machines.
+//! - [`bounds`]: L1 and Martello–Toth L2 lower bounds.
+//!
+//! Ties are always broken by the lowest machine id (or item index, or group id), never by hash
+//! order or float noise, so a result depends only on the inputs.
+
+pub mod bounds;
+pub mod cluster;
+mod index;
+pub mod offline;
+pub mod policy;
+pub mod resources;
+pub mod schema;
+pub mod weights;
+
+pub use bounds::{LowerBounds, lower_bounds, martello_toth_l2};
+pub use cluster::{Cluster, MachineId};
+pub use offline::{Items, Packing, pack};
+pub use policy::{Family, Fit, Kind, Policy, Size};
+pub use resources::{ResourceTable, fits};
+pub use schema::{Dim, QuantityError, Schema};
+pub use weights::Weights;
+
+/// Why a schema, weights, policy or batch could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A dimension name with characters other than letters, digits, `_`, `-` and `.`.
+    #[error("`{0}` is not a valid dimension name (use letters, digits, `_`, `-` and `.`)")]
+    DimensionName(String),
+    /// More decimal places than [`Dim::MAX_DECIMALS`].
+    #[error(
+        "dimension `{name}`: {decimals} decimal places is more than the {} supported",
+        Dim::MAX_DECIMALS
+    )]
+    DimensionDecimals {
+        /// The dimension.
+        name: String,
+        /// The decimals asked for.
+        decimals: u8,
+    },
+    /// A schema without dimensions.
+    #[error("a schema needs at least one dimension")]
+    EmptySchema,
+    /// The same dimension name twice.
+    #[error("dimension `{0}` appears twice")]
+    DuplicateDimension(String),
+    /// Invalid weights.
+    #[error("weights: {0}")]
+    Weight(String),
+    /// An unknown or invalid policy spec.
+    #[error("{0}")]
+    Policy(String),
+    /// An inconsistent batch of items.
+    #[error("items: {0}")]
+    Items(String),
+}

@@ -1,0 +1,391 @@
+//! Placement policies: the one value that decides in `pack`, in the simulator and on live offers.
+//!
+//! A [`Policy`] is a built-in [`Kind`] (or a weighted sum of scoring kinds), per-dimension
+//! [`Weights`] and a seed. Online, [`Policy::choose`] picks a machine for one task given the
+//! cluster state; offline, [`crate::pack`] orders a batch the way the policy prescribes and places
+//! each task with the same `choose`, so both modes share one decision path.
+
+pub mod kind;
+mod satyr;
+mod score;
+mod size;
+
+use std::fmt;
+
+pub use kind::{Family, Fit, Kind, Size};
+
+use crate::cluster::{Cluster, MachineId};
+use crate::resources::ResourceTable;
+use crate::{Error, Schema, Weights};
+
+pub(crate) use satyr::item_weights as satyr_item_weights;
+
+/// satyr's `weight(list, coefficients)`: each element's list-relative weight, in list order.
+///
+/// Each dimension of each row is divided by that dimension's sum over the list and multiplied by
+/// its coefficient (a dimension summing to 0 contributes 0); the products are summed per row.
+pub fn satyr_weight(list: &ResourceTable, coefficients: &Weights) -> Vec<f64> {
+    satyr::item_weights(list, coefficients.values())
+}
+pub(crate) use score::score as kind_score;
+pub(crate) use size::{decreasing_order, sizes};
+
+/// The three dimensions satyr knows; everything else is invisible to its weights.
+pub const SATYR_DIMENSIONS: [&str; 3] = ["cpus", "mem", "disk"];
+
+/// What a policy is made of.
+#[derive(Clone, Debug, PartialEq)]
+enum Rule {
+    One(Kind),
+    /// Scoring kinds and their multipliers; the machine with the highest weighted sum wins.
+    Sum(Vec<(Kind, f64)>),
+}
+
+/// A placement policy with its weights and seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    rule: Rule,
+    weights: Weights,
+    seed: u64,
+    schema: Schema,
+}
+
+impl Policy {
+    /// Parses a policy spec for machines and tasks of `schema`, with the policy's default weights.
+    ///
+    /// A spec is a policy name (`best-fit`, see [`Kind::all`]) or a weighted sum of scoring
+    /// policies, `kube-least-allocated*1+kube-balanced-allocation*2`, where a missing `*w` means 1.
+    pub fn parse(spec: &str, schema: &Schema) -> Result<Policy, Error> {
+        let spec = spec.trim();
+        if !spec.contains('+') && !spec.contains('*') {
+            return Policy::from_kind(parse_kind(spec)?, schema);
+        }
+        let mut parts = Vec::new();
+        for term in spec.split('+').map(str::trim) {
+            let (name, multiplier) = match term.split_once('*') {
+                Some((name, m)) => {
+                    let m: f64 = m
+                        .trim()
+                        .parse()
+                        .map_err(|_| Error::Policy(format!("`{}` in `{spec}` is not a number", m.trim())))?;
+                    (name.trim(), m)
+                }
+                None => (term, 1.0),
+            };
+            let kind = parse_kind(name)?;
+            if !kind.is_scoring() {
+                return Err(Error::Policy(format!(
+                    "`{kind}` has no score, so it cannot be part of a sum; scoring policies are {}",
+                    scoring_names()
+                )));
+            }
+            if !(multiplier.is_finite() && multiplier > 0.0) {
+                return Err(Error::Policy(format!(
+                    "the multiplier of `{kind}` must be a positive number, not {multiplier}"
+                )));
+            }
+            parts.push((kind, multiplier));
+        }
+        Ok(Policy {
+            rule: Rule::Sum(parts),
+            weights: default_weights(Kind::KubeLeastAllocated, schema)?,
+            seed: 0,
+            schema: schema.clone(),
+        })
+    }
+
+    /// The built-in policy `kind` for `schema`, with its default weights.
+    pub fn from_kind(kind: Kind, schema: &Schema) -> Result<Policy, Error> {
+        Ok(Policy {
+            rule: Rule::One(kind),
+            weights: default_weights(kind, schema)?,
+            seed: 0,
+            schema: schema.clone(),
+        })
+    }
+
+    /// The same policy with other weights, checked against what the policy accepts.
+    pub fn with_weights(mut self, weights: Weights) -> Result<Policy, Error> {
+        if weights.len() != self.schema.len() {
+            return Err(Error::Weight(format!(
+                "{} weights for {} dimensions ({})",
+                weights.len(),
+                self.schema.len(),
+                self.schema.names()
+            )));
+        }
+        if self.kind() == Some(Kind::SatyrFf) {
+            return Err(Error::Weight(
+                "satyr-ff takes no weights (satyr's ff has no coefficients)".into(),
+            ));
+        }
+        if self.kind().is_some_and(Kind::is_satyr) {
+            let outside = self
+                .schema
+                .dims()
+                .iter()
+                .zip(weights.values())
+                .find(|(d, w)| **w != 0.0 && !SATYR_DIMENSIONS.contains(&d.name()));
+            if let Some((dim, _)) = outside {
+                return Err(Error::Weight(format!(
+                    "satyr policies weigh only cpus, mem and disk, not `{}`",
+                    dim.name()
+                )));
+            }
+        }
+        self.weights = weights;
+        Ok(self)
+    }
+
+    /// The same policy with another seed (used by `random` and by random parts of a sum).
+    pub fn with_seed(mut self, seed: u64) -> Policy {
+        self.seed = seed;
+        self
+    }
+
+    /// The canonical spec: the kind's name, or `a*2+b*1` for a sum.
+    pub fn name(&self) -> String {
+        match &self.rule {
+            Rule::One(kind) => kind.name(),
+            Rule::Sum(parts) => {
+                let terms: Vec<String> = parts.iter().map(|(k, m)| format!("{k}*{m}")).collect();
+                terms.join("+")
+            }
+        }
+    }
+
+    /// The built-in kind, or `None` for a weighted sum.
+    pub fn kind(&self) -> Option<Kind> {
+        match self.rule {
+            Rule::One(kind) => Some(kind),
+            Rule::Sum(_) => None,
+        }
+    }
+
+    /// The policy's weights.
+    pub fn weights(&self) -> &Weights {
+        &self.weights
+    }
+
+    /// The policy's seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The schema the policy was built for.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Chooses a machine for one task given the cluster state; `None` when the policy places it
+    /// nowhere. Never allocates memory for schemas of up to 8 dimensions.
+    pub fn choose(&self, c: &Cluster, demand: &[u64]) -> Option<MachineId> {
+        debug_assert_eq!(c.dims(), self.schema.len());
+        let w = &self.weights;
+        match &self.rule {
+            Rule::One(kind) => match *kind {
+                Kind::SatyrFf
+                | Kind::SatyrFfd
+                | Kind::Fit(Fit::First)
+                | Kind::Decreasing(Fit::First, _)
+                | Kind::Drf => c.first_fit(demand),
+                Kind::Fit(Fit::Next) | Kind::Decreasing(Fit::Next, _) => c.first_fit_from(c.cursor(), demand),
+                Kind::SatyrMr => satyr::max_rest(c, demand, w.values()),
+                Kind::SatyrBf | Kind::SatyrBfd => satyr::best_fit(c, demand, w.values()),
+                k => score::best_machine(k, c, demand, w, self.seed),
+            },
+            Rule::Sum(parts) => score::argmax(c, demand, |m| {
+                parts
+                    .iter()
+                    .map(|&(k, mult)| mult * score::score(k, c, m, demand, w, self.seed))
+                    .sum()
+            }),
+        }
+    }
+
+    /// The policy's 0–100 score (or weighted sum of scores) for placing `demand` on `m`; `None`
+    /// when the policy does not score machines or the task does not fit there.
+    pub fn score(&self, c: &Cluster, m: MachineId, demand: &[u64]) -> Option<f64> {
+        if !c.fits(m, demand) {
+            return None;
+        }
+        let w = &self.weights;
+        match &self.rule {
+            Rule::One(kind) => {
+                let scoring =
+                    kind.is_scoring() || matches!(kind, Kind::Decreasing(Fit::Best | Fit::Worst, _));
+                scoring.then(|| score::score(*kind, c, m, demand, w, self.seed))
+            }
+            Rule::Sum(parts) => Some(
+                parts
+                    .iter()
+                    .map(|&(k, mult)| mult * score::score(k, c, m, demand, w, self.seed))
+                    .sum(),
+            ),
+        }
+    }
+
+    /// The order in which offline packing takes a batch's items, for policies whose order does not
+    /// depend on placements; `None` for bin-centric and DRF policies.
+    pub(crate) fn static_order(&self, items: &ResourceTable, c: &Cluster) -> Option<Vec<u32>> {
+        let input = || (0..items.len() as u32).collect();
+        match &self.rule {
+            Rule::Sum(_) => Some(input()),
+            Rule::One(kind) => match *kind {
+                Kind::SatyrFfd | Kind::SatyrBfd => Some(decreasing_order(&satyr_item_weights(
+                    items,
+                    self.weights.values(),
+                ))),
+                Kind::Decreasing(_, size) => Some(decreasing_order(&sizes(
+                    size,
+                    items,
+                    c.inv_reference(),
+                    &self.weights,
+                ))),
+                Kind::DotProduct | Kind::L2Norm | Kind::Drf => None,
+                _ => Some(input()),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// Relative difference below which two scores or weights are a tie.
+///
+/// f64 rounding makes mathematically equal scores differ by a few ulps (about 1e-16 relative)
+/// depending on the order of the terms; real differences between distinct placements are many
+/// orders of magnitude larger. Treating anything closer than 1e-12 as a tie lets ties go to the
+/// lowest id as documented, instead of to float noise.
+pub(crate) const TIE: f64 = 1e-12;
+
+/// True when `new` is higher than `best` by more than float noise.
+#[inline]
+pub(crate) fn beats(new: f64, best: f64) -> bool {
+    new - best > TIE * new.abs().max(best.abs())
+}
+
+/// Default weights: satyr's scheduler default, kube's and Fenzo's cpu and memory, else uniform.
+fn default_weights(kind: Kind, schema: &Schema) -> Result<Weights, Error> {
+    let cpu_mem = ["cpus", "mem"];
+    match kind {
+        k if k.is_satyr() => Weights::on(schema, &cpu_mem)
+            .or_else(|| Weights::on(schema, &SATYR_DIMENSIONS))
+            .ok_or_else(|| {
+                Error::Policy(format!(
+                    "{k} weighs cpus, mem and disk, and the dimensions here are {}",
+                    schema.names()
+                ))
+            }),
+        Kind::KubeLeastAllocated
+        | Kind::KubeMostAllocated
+        | Kind::KubeBalancedAllocation
+        | Kind::FenzoCpuMem => {
+            Ok(Weights::on(schema, &cpu_mem).unwrap_or_else(|| Weights::uniform(schema.len())))
+        }
+        _ => Ok(Weights::uniform(schema.len())),
+    }
+}
+
+fn parse_kind(name: &str) -> Result<Kind, Error> {
+    Kind::from_name(name).ok_or_else(|| {
+        let suggestion = Kind::all()
+            .into_iter()
+            .map(|k| (edit_distance(name, &k.name()), k))
+            .min_by_key(|&(d, _)| d)
+            .filter(|&(d, _)| d <= 3)
+            .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+            .unwrap_or_default();
+        Error::Policy(format!(
+            "unknown policy `{name}`{suggestion}; `packsim policies` lists them all"
+        ))
+    })
+}
+
+fn scoring_names() -> String {
+    let names: Vec<String> = Kind::all()
+        .into_iter()
+        .filter(|k| k.is_scoring())
+        .map(Kind::name)
+        .collect();
+    names.join(", ")
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Schema {
+        Schema::uniform(&["cpus", "mem", "disk"], 3).unwrap()
+    }
+
+    #[test]
+    fn parses_names_and_sums() {
+        let s = schema();
+        assert_eq!(
+            Policy::parse("best-fit", &s).unwrap().kind(),
+            Some(Kind::Fit(Fit::Best))
+        );
+        let sum = Policy::parse("kube-least-allocated + kube-balanced-allocation*2", &s).unwrap();
+        assert_eq!(sum.kind(), None);
+        assert_eq!(sum.name(), "kube-least-allocated*1+kube-balanced-allocation*2");
+        assert_eq!(Policy::parse(&sum.name(), &s).unwrap(), sum);
+    }
+
+    #[test]
+    fn rejects_bad_specs_with_a_hint() {
+        let s = schema();
+        let err = Policy::parse("bestfit", &s).unwrap_err().to_string();
+        assert!(err.contains("did you mean `best-fit`"), "{err}");
+        assert!(Policy::parse("first-fit+best-fit", &s).is_err());
+        assert!(Policy::parse("best-fit*-1", &s).is_err());
+        assert!(Policy::parse("best-fit*x", &s).is_err());
+        let one_dim = Schema::uniform(&["size"], 0).unwrap();
+        assert!(Policy::parse("satyr-bfd", &one_dim).is_err());
+    }
+
+    #[test]
+    fn default_and_explicit_weights() {
+        let s = schema();
+        let bfd = Policy::parse("satyr-bfd", &s).unwrap();
+        assert_eq!(bfd.weights().values(), &[1.0, 1.0, 0.0]);
+        assert_eq!(
+            Policy::parse("best-fit", &s).unwrap().weights().values(),
+            &[1.0; 3]
+        );
+        let ff = Policy::parse("satyr-ff", &s).unwrap();
+        assert!(ff.with_weights(Weights::uniform(3)).is_err());
+        let gpus = Schema::uniform(&["cpus", "mem", "gpus"], 3).unwrap();
+        let bf = Policy::parse("satyr-bf", &gpus).unwrap();
+        assert!(bf.with_weights(Weights::parse(&gpus, "gpus=1").unwrap()).is_err());
+        let bf = Policy::parse("best-fit", &s).unwrap();
+        assert!(bf.with_weights(Weights::uniform(2)).is_err());
+    }
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("bestfit", "best-fit"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

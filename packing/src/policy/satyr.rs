@@ -1,0 +1,82 @@
+//! satyr/mentor's weighted heuristics, reproduced exactly (shared/design/SATYR-PACKING.md).
+//!
+//! satyr's `weight(list, coefficients)` is relative to the list being weighted: each dimension of
+//! each element is divided by that dimension's sum over the list, multiplied by its coefficient,
+//! and summed. A dimension whose sum is 0 contributes nothing. The arithmetic here is satyr's, in
+//! `f64`, in the same order (value / sum × coefficient, dimensions in schema order), so near-ties
+//! resolve as they did in satyr. Ties go to the first candidate, as satyr documents; weights within
+//! float noise of each other (see [`beats`]) count as ties.
+
+use crate::cluster::{Cluster, MachineId};
+use crate::policy::beats;
+use crate::resources::ResourceTable;
+
+/// satyr's weight of one vector given the list's per-dimension sums.
+#[inline]
+fn weight(values: impl Iterator<Item = u64>, sums: &[u128], coefficients: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for ((v, &sum), &coefficient) in values.zip(sums).zip(coefficients) {
+        if coefficient != 0.0 && sum != 0 {
+            total += v as f64 / sum as f64 * coefficient;
+        }
+    }
+    total
+}
+
+/// The list-relative weight of every item of a batch: the key of `ffd` and `bfd`'s stable sort.
+pub(crate) fn item_weights(items: &ResourceTable, coefficients: &[f64]) -> Vec<f64> {
+    let sums = items.sums();
+    items
+        .rows()
+        .map(|row| weight(row.iter().copied(), &sums, coefficients))
+        .collect()
+}
+
+/// satyr's `mr` for one task: the machine whose free amounts weigh most relative to all machines'
+/// free amounts is the only candidate; `None` if the task does not fit there.
+pub(crate) fn max_rest(c: &Cluster, demand: &[u64], coefficients: &[f64]) -> Option<MachineId> {
+    let sums = c.total_free();
+    let mut best: Option<(MachineId, f64)> = None;
+    for m in c.machine_ids() {
+        let w = weight(c.free(m).iter().copied(), sums, coefficients);
+        if best.is_none_or(|(_, b)| beats(w, b)) {
+            best = Some((m, w));
+        }
+    }
+    let (m, _) = best?;
+    c.fits(m, demand).then_some(m)
+}
+
+/// satyr's `bf` for one task: among machines where it fits, the smallest residual weighted
+/// relative to the candidates' residuals.
+pub(crate) fn best_fit(c: &Cluster, demand: &[u64], coefficients: &[f64]) -> Option<MachineId> {
+    let dims = c.dims();
+    // Residual sums over the candidates; 3 dimensions matter to satyr but the schema may have more.
+    let mut sums_inline = [0u128; 8];
+    let mut sums_heap = Vec::new();
+    let sums: &mut [u128] = if dims <= sums_inline.len() {
+        &mut sums_inline[..dims]
+    } else {
+        sums_heap.resize(dims, 0);
+        &mut sums_heap
+    };
+    let mut any = false;
+    for m in c.machine_ids().filter(|&m| c.fits(m, demand)) {
+        any = true;
+        for (d, (&f, &x)) in c.free(m).iter().zip(demand).enumerate() {
+            sums[d] += u128::from(f - x);
+        }
+    }
+    if !any {
+        return None;
+    }
+    let mut best: Option<(MachineId, f64)> = None;
+    for m in c.machine_ids().filter(|&m| c.fits(m, demand)) {
+        let residual = c.free(m).iter().zip(demand).map(|(f, x)| f - x);
+        let w = weight(residual, sums, coefficients);
+        if best.is_none_or(|(_, b)| beats(-w, -b)) {
+            best = Some((m, w));
+        }
+    }
+    best.map(|(m, _)| m)
+}

@@ -1,0 +1,343 @@
+//! Machine scores of the scoring policies, each in `[0, 100]`, higher is better.
+//!
+//! Every function here scores one machine where the demand is already known to fit, reads only
+//! the cluster and the weights, and allocates nothing: the online decision loop calls it once per
+//! fitting machine.
+
+use crate::cluster::{Cluster, MachineId};
+use crate::policy::beats;
+use crate::policy::kind::{Fit, Kind};
+use crate::weights::Weights;
+
+/// The fitting machine with the highest `kind` score, lowest id on ties.
+///
+/// The match on `kind` sits outside the scan, so each kind gets its own tight loop.
+pub(crate) fn best_machine(
+    kind: Kind,
+    c: &Cluster,
+    demand: &[u64],
+    w: &Weights,
+    seed: u64,
+) -> Option<MachineId> {
+    match kind {
+        Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _) => {
+            argmax(c, demand, |m| 100.0 * (1.0 - residual(c, m, demand, w)))
+        }
+        Kind::Fit(Fit::Worst) | Kind::Decreasing(Fit::Worst, _) => {
+            argmax(c, demand, |m| 100.0 * residual(c, m, demand, w))
+        }
+        Kind::DotProduct => argmax(c, demand, |m| dot_product(c, m, demand, w)),
+        Kind::L2Norm => argmax(c, demand, |m| l2_norm(c, m, demand, w)),
+        Kind::KubeLeastAllocated => argmax(c, demand, |m| kube_least_allocated(c, m, demand, w)),
+        Kind::KubeMostAllocated => argmax(c, demand, |m| kube_most_allocated(c, m, demand, w)),
+        Kind::KubeBalancedAllocation => argmax(c, demand, |m| kube_balanced_allocation(c, m, demand, w)),
+        Kind::FenzoCpuMem => argmax(c, demand, |m| fenzo(c, m, demand, w)),
+        Kind::Random => argmax(c, demand, |m| random(c, m, seed)),
+        _ => unreachable!("{kind} is not a scoring policy"),
+    }
+}
+
+/// The fitting machine with the highest score; the lowest id among equal scores.
+#[inline]
+pub(crate) fn argmax(c: &Cluster, demand: &[u64], score: impl Fn(MachineId) -> f64) -> Option<MachineId> {
+    let mut best: Option<(MachineId, f64)> = None;
+    for m in c.machine_ids() {
+        if !c.fits(m, demand) {
+            continue;
+        }
+        let s = score(m);
+        if best.is_none_or(|(_, b)| beats(s, b)) {
+            best = Some((m, s));
+        }
+    }
+    best.map(|(m, _)| m)
+}
+
+/// The score of `kind` for placing `demand` on machine `m`; `kind` must be a scoring kind.
+#[inline]
+pub(crate) fn score(kind: Kind, c: &Cluster, m: MachineId, demand: &[u64], w: &Weights, seed: u64) -> f64 {
+    match kind {
+        Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _) => 100.0 * (1.0 - residual(c, m, demand, w)),
+        Kind::Fit(Fit::Worst) | Kind::Decreasing(Fit::Worst, _) => 100.0 * residual(c, m, demand, w),
+        Kind::DotProduct => dot_product(c, m, demand, w),
+        Kind::L2Norm => l2_norm(c, m, demand, w),
+        Kind::KubeLeastAllocated => kube_least_allocated(c, m, demand, w),
+        Kind::KubeMostAllocated => kube_most_allocated(c, m, demand, w),
+        Kind::KubeBalancedAllocation => kube_balanced_allocation(c, m, demand, w),
+        Kind::FenzoCpuMem => fenzo(c, m, demand, w),
+        Kind::Random => random(c, m, seed),
+        _ => unreachable!("{kind} is not a scoring policy"),
+    }
+}
+
+/// Weighted normalised residual `Σ ŵ_d (free_d − demand_d)/ref_d`, in `[0, 1]`.
+#[inline]
+fn residual(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
+    let free = c.free(m);
+    let mut sum = 0.0;
+    for d in 0..demand.len() {
+        sum += w.normalised()[d] * (free[d] - demand[d]) as f64 * c.inv_reference()[d];
+    }
+    sum
+}
+
+/// `100 Σ ŵ_d (demand_d/ref_d)(free_d/ref_d)`.
+#[inline]
+fn dot_product(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
+    let free = c.free(m);
+    let mut sum = 0.0;
+    for d in 0..demand.len() {
+        let inv = c.inv_reference()[d];
+        sum += w.normalised()[d] * (demand[d] as f64 * inv) * (free[d] as f64 * inv);
+    }
+    100.0 * sum
+}
+
+/// `100 (1 − sqrt(Σ ŵ_d ((free_d − demand_d)/ref_d)²))`.
+#[inline]
+fn l2_norm(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
+    let free = c.free(m);
+    let mut sum = 0.0;
+    for d in 0..demand.len() {
+        let r = (free[d] - demand[d]) as f64 * c.inv_reference()[d];
+        sum += w.normalised()[d] * r * r;
+    }
+    100.0 * (1.0 - sum.sqrt())
+}
+
+/// Requested amount after placement, as kube counts it: used + this task.
+#[inline]
+fn requested(capacity: u64, free: u64, demand: u64) -> u64 {
+    capacity - free + demand
+}
+
+/// kube's `⌊Σ w·score / Σ w⌋` over weighted resources, for a per-resource integer score.
+#[inline]
+fn kube_weighted(
+    c: &Cluster,
+    m: MachineId,
+    demand: &[u64],
+    w: &Weights,
+    per_resource: impl Fn(u64, u64) -> u64,
+) -> f64 {
+    let (cap, free) = (c.capacity(m), c.free(m));
+    let (mut node, mut weight_sum) = (0.0, 0.0);
+    for d in 0..demand.len() {
+        let weight = w.values()[d];
+        if weight == 0.0 {
+            continue;
+        }
+        let s = per_resource(requested(cap[d], free[d], demand[d]), cap[d]);
+        node += s as f64 * weight;
+        weight_sum += weight;
+    }
+    (node / weight_sum).floor()
+}
+
+/// `⌊x·100/capacity⌋` for `x ≤ capacity`, in 128-bit only when 64 bits could overflow.
+#[inline]
+fn percent(x: u64, capacity: u64) -> u64 {
+    match x.checked_mul(100) {
+        Some(scaled) => scaled / capacity,
+        None => (u128::from(x) * 100 / u128::from(capacity)) as u64,
+    }
+}
+
+fn kube_least_allocated(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
+    kube_weighted(c, m, demand, w, |requested, capacity| {
+        if capacity == 0 || requested > capacity {
+            0
+        } else {
+            percent(capacity - requested, capacity)
+        }
+    })
+}
+
+fn kube_most_allocated(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
+    kube_weighted(c, m, demand, w, |requested, capacity| {
+        if capacity == 0 {
+            0
+        } else {
+            percent(requested.min(capacity), capacity)
+        }
+    })
+}
+
+fn kube_balanced_allocation(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
+    let (cap, free) = (c.capacity(m), c.free(m));
+    let selected = |d: usize| w.values()[d] != 0.0;
+    if (0..demand.len()).all(|d| !selected(d) || demand[d] == 0) {
+        return 0.0;
+    }
+    let fraction = |d: usize| (requested(cap[d], free[d], demand[d]) as f64 / cap[d] as f64).min(1.0);
+    let (mut n, mut total, mut first_two) = (0usize, 0.0, [0.0; 2]);
+    for d in (0..demand.len()).filter(|&d| selected(d) && cap[d] != 0) {
+        let f = fraction(d);
+        if n < 2 {
+            first_two[n] = f;
+        }
+        n += 1;
+        total += f;
+    }
+    let std = match n {
+        0 | 1 => 0.0,
+        2 => ((first_two[0] - first_two[1]) / 2.0).abs(),
+        _ => {
+            let mean = total / n as f64;
+            let sum: f64 = (0..demand.len())
+                .filter(|&d| selected(d) && cap[d] != 0)
+                .map(|d| (fraction(d) - mean) * (fraction(d) - mean))
+                .sum();
+            (sum / n as f64).sqrt()
+        }
+    };
+    ((1.0 - std) * 100.0).trunc()
+}
+
+/// `100 Σ ŵ_d (used_d + demand_d)/capacity_d`; a dimension of zero capacity adds nothing.
+fn fenzo(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
+    let (cap, free) = (c.capacity(m), c.free(m));
+    let mut sum = 0.0;
+    for d in 0..demand.len() {
+        if cap[d] != 0 {
+            sum += w.normalised()[d] * requested(cap[d], free[d], demand[d]) as f64 / cap[d] as f64;
+        }
+    }
+    100.0 * sum
+}
+
+/// A uniform value in `[0, 100)` from the seed, the cluster's generation and the machine id.
+fn random(c: &Cluster, m: MachineId, seed: u64) -> f64 {
+    let h = splitmix64(seed ^ splitmix64(c.generation() ^ splitmix64(u64::from(m.0))));
+    (h >> 11) as f64 * (100.0 / (1u64 << 53) as f64)
+}
+
+/// SplitMix64's finaliser: a fast, well-mixed 64-bit hash (Steele, Lea and Flood 2014).
+pub(crate) fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ResourceTable;
+
+    /// One machine with `capacity`, `used` already allocated.
+    fn machine(capacity: &[u64], used: &[u64]) -> Cluster {
+        let mut c = Cluster::from_capacities(&ResourceTable::from_rows(capacity.len(), [capacity]));
+        c.allocate(MachineId(0), used).unwrap();
+        c
+    }
+
+    fn kube(kind: Kind, capacity: &[u64], used: &[u64], demand: &[u64]) -> f64 {
+        let c = machine(capacity, used);
+        score(
+            kind,
+            &c,
+            MachineId(0),
+            demand,
+            &Weights::uniform(capacity.len()),
+            0,
+        )
+    }
+
+    // Cases worked by hand from kube-scheduler's formulas (cpu in milli-cpus, memory in MiB).
+    #[test]
+    fn kube_least_allocated_matches_hand_computed_scores() {
+        // cpu: (4000-3000)*100/4000 = 25; mem: (10000-5000)*100/10000 = 50; (25+50)/2 = 37.
+        assert_eq!(
+            kube(Kind::KubeLeastAllocated, &[4000, 10000], &[0, 0], &[3000, 5000]),
+            37.0
+        );
+        // Already used amounts count: cpu (4000-3000-1000)=0 → 0; mem (10000-2000-3000)*100/10000=50.
+        assert_eq!(
+            kube(
+                Kind::KubeLeastAllocated,
+                &[4000, 10000],
+                &[1000, 2000],
+                &[3000, 3000]
+            ),
+            25.0
+        );
+        // Integer division per resource: (3-1)*100/3 = 66, not 66.67.
+        assert_eq!(kube(Kind::KubeLeastAllocated, &[3], &[0], &[1]), 66.0);
+    }
+
+    #[test]
+    fn kube_most_allocated_matches_hand_computed_scores() {
+        // cpu 3000*100/4000 = 75; mem 5000*100/10000 = 50; (75+50)/2 = 62.
+        assert_eq!(
+            kube(Kind::KubeMostAllocated, &[4000, 10000], &[0, 0], &[3000, 5000]),
+            62.0
+        );
+        assert_eq!(kube(Kind::KubeMostAllocated, &[3], &[0], &[2]), 66.0);
+    }
+
+    #[test]
+    fn kube_balanced_allocation_matches_hand_computed_scores() {
+        // fractions 0.75 and 0.5: std = 0.125, score = trunc(87.5) = 87.
+        assert_eq!(
+            kube(
+                Kind::KubeBalancedAllocation,
+                &[4000, 10000],
+                &[0, 0],
+                &[3000, 5000]
+            ),
+            87.0
+        );
+        // Equal fractions: perfectly balanced.
+        assert_eq!(
+            kube(
+                Kind::KubeBalancedAllocation,
+                &[4000, 10000],
+                &[0, 0],
+                &[2000, 5000]
+            ),
+            100.0
+        );
+        // Three resources 0.5, 0.5, 1.0: mean 2/3, population std = sqrt(1/18) ≈ 0.2357 → 76.
+        assert_eq!(
+            kube(Kind::KubeBalancedAllocation, &[2, 2, 2], &[0, 0, 0], &[1, 1, 2]),
+            76.0
+        );
+        // A task requesting nothing of the scored resources is neutral (kube skips it).
+        assert_eq!(kube(Kind::KubeBalancedAllocation, &[4, 4], &[1, 3], &[0, 0]), 0.0);
+    }
+
+    #[test]
+    fn fenzo_is_the_mean_fill_after_placement() {
+        // cpu (1+1)/4 = 0.5, mem (2+4)/8 = 0.75 → mean 0.625.
+        assert_eq!(kube(Kind::FenzoCpuMem, &[4, 8], &[1, 2], &[1, 4]), 62.5);
+    }
+
+    #[test]
+    fn residual_scores_are_normalised_by_the_largest_machine() {
+        let c = Cluster::from_capacities(&ResourceTable::from_rows(2, [[10, 100], [5, 50]]));
+        let w = Weights::uniform(2);
+        // Machine 1 after placing (1, 10): residual (4/10 + 40/100)/2 = 0.4.
+        let best = score(Kind::Fit(Fit::Best), &c, MachineId(1), &[1, 10], &w, 0);
+        assert!((best - 60.0).abs() < 1e-9);
+        let worst = score(Kind::Fit(Fit::Worst), &c, MachineId(1), &[1, 10], &w, 0);
+        assert!((worst - 40.0).abs() < 1e-9);
+        // Dot product on machine 0: (0.1·1 + 0.1·1)/2 = 0.1.
+        let dot = score(Kind::DotProduct, &c, MachineId(0), &[1, 10], &w, 0);
+        assert!((dot - 10.0).abs() < 1e-9);
+        // L2 on machine 1: residual (0.4, 0.4) → sqrt((0.16 + 0.16)/2) = 0.4.
+        let l2 = score(Kind::L2Norm, &c, MachineId(1), &[1, 10], &w, 0);
+        assert!((l2 - 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn random_scores_change_with_seed_and_generation() {
+        let mut c = machine(&[10], &[0]);
+        let a = random(&c, MachineId(0), 1);
+        assert_eq!(a, random(&c, MachineId(0), 1));
+        assert_ne!(a, random(&c, MachineId(0), 2));
+        c.allocate(MachineId(0), &[1]).unwrap();
+        assert_ne!(a, random(&c, MachineId(0), 1));
+        assert!((0.0..100.0).contains(&a));
+    }
+}

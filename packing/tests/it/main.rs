@@ -1,0 +1,5 @@
+//! Integration tests of the packing crate: satyr's fixtures, reference equality and invariants.
+
+mod properties;
+mod reference;
+mod satyr;
