@@ -1,0 +1,3 @@
+//! Integration tests of the datasets crate.
+
+mod batch;

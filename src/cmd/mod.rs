@@ -1,0 +1,4 @@
+//! One module per subcommand: its arguments and how it is run.
+
+pub mod pack;
+pub mod policies;

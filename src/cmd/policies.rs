@@ -1,0 +1,78 @@
+//! `packsim policies`: the catalogue of placement policies.
+
+use std::io::Write;
+
+use packing::{Family, Kind};
+
+/// Arguments of `packsim policies`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Print each policy's full definition and reference instead of one line.
+    #[arg(long)]
+    long: bool,
+    /// Show only the policy with this name.
+    name: Option<String>,
+}
+
+/// Prints the policies, grouped by family.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let all = Kind::all();
+    let mut out = std::io::stdout().lock();
+    if let Some(name) = &args.name {
+        let kind = Kind::from_name(name)
+            .ok_or_else(|| anyhow::anyhow!("unknown policy `{name}`; `packsim policies` lists them all"))?;
+        writeln!(
+            out,
+            "{kind}  [{}]\n\n{}",
+            kind.family().title(),
+            wrap(&kind.doc(), 96, "")
+        )?;
+        return Ok(());
+    }
+    let families = [
+        Family::Satyr,
+        Family::Classic,
+        Family::Decreasing,
+        Family::Scoring,
+        Family::Baseline,
+    ];
+    let width = all.iter().map(|k| k.name().len()).max().unwrap_or(0);
+    for family in families {
+        writeln!(out, "{}:", family.title())?;
+        for kind in all.iter().filter(|k| k.family() == family) {
+            if args.long {
+                writeln!(out, "  {kind}\n{}\n", wrap(&kind.doc(), 92, "      "))?;
+            } else {
+                writeln!(out, "  {:width$}  {}", kind.name(), kind.summary())?;
+            }
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "Scoring policies combine as a weighted sum of their 0-100 scores, as kube-scheduler sums\n\
+         plugin scores: --policy 'kube-least-allocated*1+kube-balanced-allocation*2'.\n\
+         `packsim policies NAME` prints one policy's full definition; --long prints them all."
+    )?;
+    Ok(())
+}
+
+/// Greedy word wrap with an indent on every line.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && indent.len() + line.len() + 1 + word.len() > width {
+            lines.push(format!("{indent}{line}"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(format!("{indent}{line}"));
+    }
+    lines.join("\n")
+}

@@ -1,0 +1,42 @@
+//! `packsim`: multi-resource bin packing for cluster schedulers.
+//!
+//! The binary only parses arguments, wires crates together and prints; the domain logic lives in
+//! the workspace's library crates (see ARCHITECTURE.md).
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Multi-resource bin packing for cluster schedulers: compare placement policies, pack batches,
+/// replay traces and drive Apache Mesos with the same policies.
+#[derive(Parser, Debug)]
+#[command(name = "packsim", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Pack a batch of items into bins offline with one policy and print where each item went.
+    Pack(cmd::pack::Args),
+    /// List every placement policy with a one-line description (or its full definition).
+    Policies(cmd::policies::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Pack(args) => cmd::pack::run(&args),
+        Command::Policies(args) => cmd::policies::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("packsim: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! End-to-end tests of the `packsim` binary: what a user types, what they see.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn packsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_packsim"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("packsim runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
+}
+
+#[test]
+fn pack_prints_the_readme_example() {
+    let o = packsim(&[
+        "pack",
+        "--policy",
+        "satyr-bfd",
+        "--bins",
+        "examples/bins.csv",
+        "--items",
+        "examples/items.csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = "\
+policy satyr-bfd  weights cpus=1,mem=1  seed 0
+7 items into 4 bins, dimensions cpus, mem, disk
+
+bin  items       cpus     mem    disk
+O0   T1           90%     12%       -
+O1   -             0%      0%       -
+O2   T5 T3 T0    100%     31%       -
+O3   T4 T6        93%     56%       -
+
+unplaced (1):
+  T2  cpus=3 mem=4096 disk=0  (larger than every bin)
+
+placed 6 of 7 items on 3 of 4 bins; lower bound 2 bins (L1 2, L2 n/a: no dimension where all bins have the same non-zero capacity)
+";
+    assert_eq!(stdout(&o), expected);
+}
+
+#[test]
+fn pack_json_lists_placements_unplaced_items_and_bounds() {
+    let o = packsim(&[
+        "pack",
+        "-p",
+        "satyr-ff",
+        "-b",
+        "examples/bins.csv",
+        "-i",
+        "examples/items.csv",
+        "-f",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["policy"], "satyr-ff");
+    assert_eq!(v["weights"], serde_json::json!({}));
+    let placements: Vec<(String, String)> = v["placements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["item"].as_str().unwrap().into(),
+                p["bin"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = [
+        ("T0", "O0"),
+        ("T1", "O0"),
+        ("T3", "O1"),
+        ("T4", "O3"),
+        ("T5", "O1"),
+        ("T6", "O1"),
+    ];
+    assert_eq!(placements, want.map(|(a, b)| (a.to_string(), b.to_string())));
+    assert_eq!(v["unplaced"][0]["item"], "T2");
+    assert_eq!(v["bins_used"], 3);
+    assert_eq!(v["lower_bound"]["l1"], 2);
+    assert_eq!(v["bins"][1]["used"]["cpus"], 0.8);
+}
+
+#[test]
+fn pack_csv_has_one_row_per_item_in_input_order() {
+    let o = packsim(&[
+        "pack",
+        "-p",
+        "satyr-mr",
+        "-b",
+        "examples/bins.csv",
+        "-i",
+        "examples/items.csv",
+        "-f",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "item,bin\nT0,O3\nT1,O3\nT2,\nT3,O0\nT4,\nT5,O0\nT6,O1\n"
+    );
+}
+
+#[test]
+fn json_input_gives_the_same_packing_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("items.json");
+    std::fs::write(
+        &json,
+        r#"[{"id":"T0","cpus":0.1,"mem":128,"disk":0},{"id":"T1","cpus":1.0,"mem":256,"disk":0},
+            {"id":"T2","cpus":3.0,"mem":4096,"disk":0},{"id":"T3","cpus":0.2,"mem":64,"disk":0},
+            {"id":"T4","cpus":1.4,"mem":1024,"disk":0},{"id":"T5","cpus":0.5,"mem":128,"disk":0},
+            {"id":"T6","cpus":0.1,"mem":128,"disk":0}]"#,
+    )
+    .unwrap();
+    let bins = example("bins.csv");
+    let a = packsim(&[
+        "pack",
+        "-p",
+        "best-fit",
+        "-b",
+        bins.to_str().unwrap(),
+        "-i",
+        json.to_str().unwrap(),
+        "-f",
+        "csv",
+    ]);
+    let b = packsim(&[
+        "pack",
+        "-p",
+        "best-fit",
+        "-b",
+        "examples/bins.csv",
+        "-i",
+        "examples/items.csv",
+        "-f",
+        "csv",
+    ]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(stdout(&a), stdout(&b));
+}
+
+#[test]
+fn bad_input_is_a_one_line_error_with_file_line_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let items = dir.path().join("items.csv");
+    std::fs::write(&items, "id,cpus,mem,disk\nT0,0.1,128,0\nT1,0.5,lots,0\n").unwrap();
+    let o = packsim(&[
+        "pack",
+        "-p",
+        "first-fit",
+        "-b",
+        "examples/bins.csv",
+        "-i",
+        items.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.ends_with("items.csv:3: column `mem`: `lots` is not a number\n"),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty(), "nothing is printed on failure");
+}
+
+#[test]
+fn bad_policy_or_weights_are_rejected_with_a_hint() {
+    let o = packsim(&[
+        "pack",
+        "-p",
+        "frist-fit",
+        "-b",
+        "examples/bins.csv",
+        "-i",
+        "examples/items.csv",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("did you mean `first-fit`?"), "{}", stderr(&o));
+    let o = packsim(&[
+        "pack",
+        "-p",
+        "best-fit",
+        "-w",
+        "cpus=-1",
+        "-b",
+        "examples/bins.csv",
+        "-i",
+        "examples/items.csv",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("weight -1 is not a finite non-negative number"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn policies_lists_every_policy_and_explains_one() {
+    let o = packsim(&["policies"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for kind in packing::Kind::all() {
+        assert!(
+            out.contains(&format!("  {} ", kind.name())),
+            "{kind} missing from the list"
+        );
+    }
+    let o = packsim(&["policies", "kube-balanced-allocation"]);
+    assert!(stdout(&o).contains("standard deviation"), "{}", stdout(&o));
+    let o = packsim(&["policies", "nope"]);
+    assert!(!o.status.success());
+}
+
+#[test]
+fn help_explains_the_subcommands() {
+    let o = packsim(&["--help"]);
+    let out = stdout(&o);
+    assert!(out.contains("pack") && out.contains("policies"), "{out}");
+    let o = packsim(&["pack", "--help"]);
+    assert!(stdout(&o).contains("--weights"), "{}", stdout(&o));
+}
