@@ -3,10 +3,48 @@
 //! Every error names the file and, where there is one, the line, the column or field, and the
 //! offending value. Nothing here decides placements: that is the `packing` crate's job.
 //!
+//! Readers are streaming: a trace is an iterator of records, gzip is read transparently, and
+//! memory does not grow with the length of a time-ordered file. Bad rows stop the read with an
+//! error, or with `skip_bad_rows` are counted by reason; valid rows that hold no record (a task
+//! that never asked for resources, a repeated status row) are counted too. Nothing is dropped
+//! silently.
+//!
 //! Map:
+//! - [`rows`]: the streaming row engine (plain or gzip, strict or skip-bad-rows with a tally).
+//! - [`scale`]: [`MachineScale`], absolute amounts for normalised traces.
+//! - [`format`]: the [`Format`]s and their detection; [`open`]: one entry point over all of them.
+//! - Trace readers: [`openb`] (Alibaba GPU 2023), [`alibaba2017`], [`alibaba2018`],
+//!   [`google2011`], [`google2019`] (Kaggle form), [`azure`] (packing 2020, SQLite), [`dlrm`]
+//!   (Alibaba GPU 2025), [`nodes`] (PAI 2020 and spot-GPU 2026 machine lists).
+//! - [`instances`]: BPPLIB and Vectorpack instances and suites with their known optima.
+//! - [`synthetic`]: seeded generators and the built-in default workload.
+//! - [`info`]: the summaries of `packsim dataset info`.
 //! - [`batch`]: bins and items files (CSV or JSON) for `packsim pack`.
+//! - [`shared`]: locating the shared data folder.
 
+pub mod alibaba2017;
+pub mod alibaba2018;
+pub mod azure;
 pub mod batch;
+pub mod dlrm;
+pub mod format;
+pub mod google2011;
+pub mod google2019;
+pub mod info;
+pub mod instances;
+pub mod nodes;
+pub mod open;
+pub mod openb;
+pub mod rows;
+pub mod scale;
+pub mod shared;
+pub mod synthetic;
+
+pub use format::{Format, detect};
+pub use open::{FormatOptions, Opened, Stream, open};
+pub use rows::{ReadOptions, Records, Skipped};
+pub use scale::MachineScale;
+pub use sim::workload::Time;
 
 use std::path::{Path, PathBuf};
 

@@ -1,3 +1,10 @@
 //! Integration tests of the datasets crate.
 
+mod alloc;
 mod batch;
+mod fixtures;
+mod memory;
+mod real;
+
+#[global_allocator]
+static ALLOCATOR: alloc::Counting = alloc::Counting;

@@ -1,0 +1,44 @@
+//! Locating the shared data folder (`../shared` beside the project, or `$PACKSIM_SHARED`).
+//!
+//! The shared folder holds third-party traces and instances that packsim reads but never copies
+//! into its own tree. Tests that need it call [`for_tests`]: where the folder is absent (a user's
+//! fresh clone) they skip with a message on the terminal; with `PACKSIM_REQUIRE_SHARED=1` (CI) a
+//! missing folder is a failure instead.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The shared folder: `$PACKSIM_SHARED` if set, else the first `shared` folder holding a
+/// `README.md` found beside `start` or one of its ancestors.
+pub fn locate(start: &Path) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("PACKSIM_SHARED") {
+        let dir = PathBuf::from(dir);
+        return dir.join("README.md").is_file().then_some(dir);
+    }
+    start
+        .ancestors()
+        .map(|a| a.join("..").join("shared"))
+        .find(|d| d.join("README.md").is_file())
+}
+
+/// The shared folder for a test in the crate at `manifest_dir`, or `None` after telling the
+/// terminal why the test is skipped.
+///
+/// # Panics
+/// When `PACKSIM_REQUIRE_SHARED=1` and the folder is missing: CI must not skip these tests.
+pub fn for_tests(manifest_dir: &str, test: &str) -> Option<PathBuf> {
+    if let Some(dir) = locate(Path::new(manifest_dir)) {
+        return Some(dir);
+    }
+    if std::env::var("PACKSIM_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!(
+            "{test}: PACKSIM_REQUIRE_SHARED=1 but no shared folder beside {manifest_dir} (or at $PACKSIM_SHARED)"
+        );
+    }
+    // Written to the real stderr, not through the test harness's capture, so the skip is seen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped {test}: no shared data folder beside the project (set PACKSIM_SHARED to use one)"
+    );
+    None
+}

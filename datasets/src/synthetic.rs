@@ -1,0 +1,374 @@
+//! Seeded synthetic workloads, so every experiment can run with no files at all.
+//!
+//! A [`Synthetic`] spec describes machine shapes and a task population: sizes as fractions of the
+//! largest machine drawn from a uniform, normal-mixture or heavy-tailed (Pareto) distribution,
+//! Poisson arrivals (at a given rate, or at the rate that offers a target load), lognormal run
+//! times, and an optional GPU mix like openb's (CPU-only, GPU-sharing, one whole GPU, several
+//! GPUs). The same spec and seed always give the same workload: the generator is ChaCha8, whose
+//! output is fixed across platforms and versions.
+//!
+//! [`builtin`] names ready-made specs; `default` is the workload of `packsim compare` when it is
+//! given no files.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Exp, LogNormal, Normal, Pareto};
+use sim::workload::{GpuInventory, GpuRequest, MachineSpec, SECOND, TaskSpec, Workload, dims, schema};
+
+/// A group of identical machines.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MachineShape {
+    /// How many.
+    pub count: u32,
+    /// Cores.
+    pub cpus: f64,
+    /// Memory in GiB.
+    pub mem_gib: f64,
+    /// GPU devices.
+    pub gpus: u32,
+    /// GPU model (empty without GPUs).
+    pub gpu_model: String,
+}
+
+/// A distribution of task sizes, as fractions of the largest machine, truncated to `(0, 1]`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SizeDist {
+    /// Uniform on `[lo, hi]`.
+    Uniform {
+        /// Smallest fraction.
+        lo: f64,
+        /// Largest fraction.
+        hi: f64,
+    },
+    /// A mixture of normals: `(weight, mean, standard deviation)` components.
+    NormalMixture(Vec<(f64, f64, f64)>),
+    /// Pareto with tail index `alpha` and scale `min`: many small tasks, a few huge ones.
+    HeavyTailed {
+        /// Tail index (smaller is heavier; 1.1–2 are typical).
+        alpha: f64,
+        /// The smallest size.
+        min: f64,
+    },
+}
+
+impl SizeDist {
+    fn sample(&self, rng: &mut ChaCha8Rng) -> f64 {
+        let x = match self {
+            SizeDist::Uniform { lo, hi } => rng.random_range(*lo..=*hi),
+            SizeDist::NormalMixture(components) => {
+                let total: f64 = components.iter().map(|c| c.0).sum();
+                let mut pick = rng.random_range(0.0..total);
+                let mut chosen = components[components.len() - 1];
+                for c in components {
+                    if pick < c.0 {
+                        chosen = *c;
+                        break;
+                    }
+                    pick -= c.0;
+                }
+                Normal::new(chosen.1, chosen.2).map_or(chosen.1, |n| n.sample(rng))
+            }
+            SizeDist::HeavyTailed { alpha, min } => Pareto::new(*min, *alpha).map_or(*min, |p| p.sample(rng)),
+        };
+        x.clamp(1e-4, 1.0)
+    }
+}
+
+/// Shares of task kinds by GPU use (they need not add up to 1: they are normalised).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GpuMix {
+    /// Tasks without a GPU.
+    pub cpu_only: f64,
+    /// Tasks taking a share of one GPU.
+    pub share: f64,
+    /// Tasks taking one whole GPU.
+    pub whole: f64,
+    /// Tasks taking 2, 4 or 8 GPUs.
+    pub multi: f64,
+}
+
+/// A synthetic workload spec.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Synthetic {
+    /// Name for reports.
+    pub name: String,
+    /// The random seed.
+    pub seed: u64,
+    /// Machine groups.
+    pub machines: Vec<MachineShape>,
+    /// Number of tasks.
+    pub tasks: usize,
+    /// CPU sizes (fraction of the largest machine's cores).
+    pub cpu: SizeDist,
+    /// Memory sizes (fraction of the largest machine's memory).
+    pub mem: SizeDist,
+    /// Arrivals: the offered load (mean CPU demand in flight / cluster CPU) the Poisson rate aims
+    /// at; `None` means every task arrives at 0.
+    pub load: Option<f64>,
+    /// Run times: lognormal with this median (seconds) and sigma; `None` means tasks never end.
+    pub duration: Option<(f64, f64)>,
+    /// GPU mix; `None` for a CPU-only workload.
+    pub gpu: Option<GpuMix>,
+}
+
+/// openb's most common GPU shares, in milli-GPU (weights from its default pod list).
+const SHARES: [(u32, f64); 6] = [
+    (100, 0.1),
+    (200, 0.15),
+    (250, 0.1),
+    (300, 0.1),
+    (500, 0.35),
+    (700, 0.2),
+];
+
+/// Generates the workload of `spec`.
+pub fn generate(spec: &Synthetic) -> Workload {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let with_gpus = spec.gpu.is_some() || spec.machines.iter().any(|m| m.gpus > 0);
+    let names: Vec<&str> = if with_gpus {
+        vec![dims::CPUS, dims::MEM, dims::GPUS]
+    } else {
+        vec![dims::CPUS, dims::MEM]
+    };
+    let schema = schema(&names);
+    let mut machines = Vec::new();
+    for shape in &spec.machines {
+        for _ in 0..shape.count {
+            let mut capacity = vec![
+                (shape.cpus * 1000.0).round() as u64,
+                (shape.mem_gib * 1024.0).round() as u64,
+            ];
+            if with_gpus {
+                capacity.push(1000 * u64::from(shape.gpus));
+            }
+            machines.push(MachineSpec {
+                name: format!("m{:05}", machines.len()),
+                capacity,
+                gpus: (shape.gpus > 0).then(|| GpuInventory {
+                    count: shape.gpus,
+                    model: shape.gpu_model.clone(),
+                }),
+            });
+        }
+    }
+    let max = |d: usize| machines.iter().map(|m| m.capacity[d]).max().unwrap_or(1).max(1);
+    let (max_cpu, max_mem) = (max(0), max(1));
+    let max_gpus = spec.machines.iter().map(|m| m.gpus).max().unwrap_or(0);
+    let lognormal = spec
+        .duration
+        .and_then(|(median, sigma)| LogNormal::new(median.max(1e-3).ln(), sigma).ok());
+    let mut tasks = Vec::with_capacity(spec.tasks);
+    for i in 0..spec.tasks {
+        let cpus = ((spec.cpu.sample(&mut rng) * max_cpu as f64).round() as u64).max(1);
+        let mem = ((spec.mem.sample(&mut rng) * max_mem as f64).round() as u64).max(1);
+        let mut task = TaskSpec::new(format!("t{i:06}"), 0, vec![cpus, mem]);
+        if with_gpus {
+            task.gpu = match &spec.gpu {
+                Some(mix) if max_gpus > 0 => gpu_request(mix, max_gpus, &mut rng),
+                _ => GpuRequest::None,
+            };
+            task.demand.push(task.gpu.milli());
+        }
+        task.duration = lognormal.map(|d| (d.sample(&mut rng) * SECOND as f64).round().max(1.0) as i64);
+        tasks.push(task);
+    }
+    if let Some(load) = spec.load.filter(|l| *l > 0.0) {
+        // Poisson arrivals at the rate that keeps `load` of the CPU busy on average:
+        // rate × E[duration] × E[cpu] = load × capacity.
+        let capacity: f64 = machines.iter().map(|m| m.capacity[0] as f64).sum();
+        let mean_cpu = tasks.iter().map(|t| t.demand[0] as f64).sum::<f64>() / tasks.len().max(1) as f64;
+        let mean_duration = tasks
+            .iter()
+            .map(|t| t.duration.map_or(0.0, |d| d as f64 / SECOND as f64))
+            .sum::<f64>()
+            / tasks.len().max(1) as f64;
+        let rate = if mean_duration > 0.0 && mean_cpu > 0.0 {
+            load * capacity / (mean_duration * mean_cpu)
+        } else {
+            // Tasks never end: spread them at one per second.
+            1.0
+        };
+        let gap = Exp::new(rate).expect("positive rate");
+        let mut t = 0.0;
+        for task in &mut tasks {
+            t += gap.sample(&mut rng);
+            task.arrival = (t * SECOND as f64).round() as i64;
+        }
+    }
+    Workload {
+        name: format!("synthetic/{}", spec.name),
+        schema,
+        machines,
+        machine_events: Vec::new(),
+        tasks,
+    }
+}
+
+fn gpu_request(mix: &GpuMix, max_gpus: u32, rng: &mut ChaCha8Rng) -> GpuRequest {
+    let total = mix.cpu_only + mix.share + mix.whole + mix.multi;
+    let mut pick = rng.random_range(0.0..total.max(f64::MIN_POSITIVE));
+    if pick < mix.cpu_only {
+        return GpuRequest::None;
+    }
+    pick -= mix.cpu_only;
+    if pick < mix.share {
+        let weights: f64 = SHARES.iter().map(|s| s.1).sum();
+        let mut p = rng.random_range(0.0..weights);
+        for (milli, w) in SHARES {
+            if p < w {
+                return GpuRequest::Share(milli);
+            }
+            p -= w;
+        }
+        return GpuRequest::Share(500);
+    }
+    pick -= mix.share;
+    if pick < mix.whole {
+        return GpuRequest::Whole(1);
+    }
+    let choices: Vec<u32> = [2, 4, 8].into_iter().filter(|&n| n <= max_gpus).collect();
+    match choices.len() {
+        0 => GpuRequest::Whole(1),
+        n => GpuRequest::Whole(choices[rng.random_range(0..n)]),
+    }
+}
+
+/// The names of the built-in specs, for help texts.
+pub const BUILTIN: [&str; 4] = ["default", "heavy-tailed", "uniform", "gpu-sharing"];
+
+/// A built-in spec by name, with the given seed.
+///
+/// - `default`: 64 machines of three shapes (32, 64 and 96 cores), 4,000 tasks whose CPU and memory
+///   come from a two-component normal mixture (many small, some large), Poisson arrivals at 90%
+///   offered load, lognormal run times (median 5 min, sigma 1).
+/// - `heavy-tailed`: the same cluster, Pareto sizes (alpha 1.5).
+/// - `uniform`: the same cluster, sizes uniform in [1%, 50%].
+/// - `gpu-sharing`: 64 eight-GPU machines and 4,000 tasks with openb's mix (13% CPU-only, 38%
+///   GPU-sharing, 48% one GPU, 1% multi-GPU), arriving at 90% load.
+pub fn builtin(name: &str, seed: u64) -> Option<Synthetic> {
+    let cpu_cluster = vec![
+        MachineShape {
+            count: 32,
+            cpus: 32.0,
+            mem_gib: 128.0,
+            gpus: 0,
+            gpu_model: String::new(),
+        },
+        MachineShape {
+            count: 24,
+            cpus: 64.0,
+            mem_gib: 256.0,
+            gpus: 0,
+            gpu_model: String::new(),
+        },
+        MachineShape {
+            count: 8,
+            cpus: 96.0,
+            mem_gib: 512.0,
+            gpus: 0,
+            gpu_model: String::new(),
+        },
+    ];
+    let mixture = SizeDist::NormalMixture(vec![(0.7, 0.04, 0.02), (0.3, 0.18, 0.08)]);
+    let base = Synthetic {
+        name: name.to_string(),
+        seed,
+        machines: cpu_cluster,
+        tasks: 4000,
+        cpu: mixture.clone(),
+        mem: mixture,
+        load: Some(0.9),
+        duration: Some((300.0, 1.0)),
+        gpu: None,
+    };
+    match name {
+        "default" => Some(base),
+        "heavy-tailed" => Some(Synthetic {
+            cpu: SizeDist::HeavyTailed {
+                alpha: 1.5,
+                min: 0.02,
+            },
+            mem: SizeDist::HeavyTailed {
+                alpha: 1.5,
+                min: 0.02,
+            },
+            ..base
+        }),
+        "uniform" => Some(Synthetic {
+            cpu: SizeDist::Uniform { lo: 0.01, hi: 0.5 },
+            mem: SizeDist::Uniform { lo: 0.01, hi: 0.5 },
+            ..base
+        }),
+        "gpu-sharing" => Some(Synthetic {
+            machines: vec![MachineShape {
+                count: 64,
+                cpus: 96.0,
+                mem_gib: 384.0,
+                gpus: 8,
+                gpu_model: "G2".into(),
+            }],
+            cpu: SizeDist::NormalMixture(vec![(0.8, 0.06, 0.03), (0.2, 0.15, 0.05)]),
+            mem: SizeDist::NormalMixture(vec![(0.8, 0.04, 0.02), (0.2, 0.12, 0.05)]),
+            gpu: Some(GpuMix {
+                cpu_only: 0.133,
+                share: 0.378,
+                whole: 0.48,
+                multi: 0.009,
+            }),
+            ..base
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_workload_other_seed_other_workload() {
+        let a = generate(&builtin("default", 1).unwrap());
+        let b = generate(&builtin("default", 1).unwrap());
+        let c = generate(&builtin("default", 2).unwrap());
+        assert_eq!(a, b);
+        assert_ne!(a.tasks, c.tasks);
+        assert_eq!(a.machines.len(), 64);
+        assert_eq!(a.tasks.len(), 4000);
+    }
+
+    #[test]
+    fn arrivals_offer_the_target_load() {
+        let w = generate(&builtin("default", 7).unwrap());
+        let capacity: f64 = w.machines.iter().map(|m| m.capacity[0] as f64).sum();
+        let span = w.tasks.last().unwrap().arrival as f64 / SECOND as f64;
+        let work: f64 = w
+            .tasks
+            .iter()
+            .map(|t| t.demand[0] as f64 * t.duration.unwrap() as f64 / SECOND as f64)
+            .sum();
+        let load = work / span / capacity;
+        assert!((0.75..1.05).contains(&load), "offered load {load}");
+        assert!(w.tasks.windows(2).all(|p| p[0].arrival <= p[1].arrival));
+    }
+
+    #[test]
+    fn gpu_mix_follows_the_shares() {
+        let w = generate(&builtin("gpu-sharing", 3).unwrap());
+        let n = w.tasks.len() as f64;
+        let share = w
+            .tasks
+            .iter()
+            .filter(|t| matches!(t.gpu, GpuRequest::Share(_)))
+            .count() as f64
+            / n;
+        let none = w.tasks.iter().filter(|t| t.gpu == GpuRequest::None).count() as f64 / n;
+        assert!((0.34..0.42).contains(&share), "{share}");
+        assert!((0.10..0.17).contains(&none), "{none}");
+        assert!(w.tasks.iter().all(|t| t.demand[2] == t.gpu.milli()));
+        assert!(
+            w.tasks
+                .iter()
+                .all(|t| t.demand.iter().zip(&w.machines[0].capacity).all(|(d, c)| d <= c))
+        );
+    }
+}
