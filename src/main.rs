@@ -24,6 +24,8 @@ enum Command {
     Pack(cmd::pack::Args),
     /// List every placement policy with a one-line description (or its full definition).
     Policies(cmd::policies::Args),
+    /// Inspect trace and instance files: what they hold and what a reader makes of them.
+    Dataset(cmd::dataset::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Pack(args) => cmd::pack::run(&args),
         Command::Policies(args) => cmd::policies::run(&args),
+        Command::Dataset(args) => cmd::dataset::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

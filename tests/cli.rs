@@ -236,3 +236,60 @@ fn help_explains_the_subcommands() {
     let o = packsim(&["pack", "--help"]);
     assert!(stdout(&o).contains("--weights"), "{}", stdout(&o));
 }
+
+#[test]
+fn dataset_formats_lists_every_format() {
+    let o = packsim(&["dataset", "formats"]);
+    assert!(o.status.success());
+    for f in datasets::Format::ALL {
+        assert!(stdout(&o).contains(f.name()), "{} missing", f.name());
+    }
+}
+
+#[test]
+fn dataset_info_describes_a_file_and_reports_skipped_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let nodes = dir.path().join("nodes.csv");
+    std::fs::write(
+        &nodes,
+        "sn,cpu_milli,memory_mib,gpu,model\nn1,32000,1024,2,T4\nn2,-1,1,0,\nn3,64000,2048,0,\n",
+    )
+    .unwrap();
+    let o = packsim(&["dataset", "info", nodes.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("nodes.csv:3: column `cpu_milli`: `-1` is negative"),
+        "{}",
+        stderr(&o)
+    );
+    let o = packsim(&["dataset", "info", "--skip-bad-rows", nodes.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in [
+        "format      openb-nodes",
+        "machines    2 (2 added)",
+        "capacity    cpus 96 cores, mem 3,072 MiB, gpus 2 GPUs",
+        "GPUs        2 (T4 2 on 1)",
+        "rows        3 read, 1 skipped:",
+        "1  cpu_milli: is negative (first on line 3)",
+    ] {
+        assert!(out.contains(line), "`{line}` missing from:\n{out}");
+    }
+}
+
+#[test]
+fn dataset_info_on_the_shared_openb_trace() {
+    let Some(shared) = datasets::shared::for_tests(
+        env!("CARGO_MANIFEST_DIR"),
+        "dataset_info_on_the_shared_openb_trace",
+    ) else {
+        return;
+    };
+    let path = shared.join("datasets/alibaba_gpu_v2023_openb/openb_pod_list_default.csv");
+    let o = packsim(&["dataset", "info", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("tasks       8,152 records"), "{out}");
+    assert!(out.contains("gpus 6,086.8 GPUs"), "{out}");
+    assert!(out.contains("1088 without, 3078 sharing a GPU"), "{out}");
+}

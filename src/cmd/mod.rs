@@ -1,4 +1,5 @@
 //! One module per subcommand: its arguments and how it is run.
 
+pub mod dataset;
 pub mod pack;
 pub mod policies;
