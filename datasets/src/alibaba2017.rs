@@ -104,8 +104,8 @@ pub fn batch_tasks(path: &Path, options: &ReadOptions) -> Result<Records<TaskSpe
             if cpu.is_none() && mem.is_none() {
                 return Ok(Parsed::Ignore("task without a resource request (never started)"));
             }
-            let create = row.i64(0)?;
-            let end = row.i64(1)?;
+            let create = row.seconds(0)?;
+            let end = row.seconds(1)?;
             let status = row.str(5)?;
             let duration = match status {
                 "Terminated" | "Failed" if end < create => {
@@ -115,7 +115,7 @@ pub fn batch_tasks(path: &Path, options: &ReadOptions) -> Result<Records<TaskSpe
                         "is before task_create_time",
                     ));
                 }
-                "Terminated" | "Failed" => Some((end - create) * sim::SECOND),
+                "Terminated" | "Failed" => Some(end - create),
                 _ => None,
             };
             let instances = u32::try_from(row.u64(4)?)
@@ -128,7 +128,7 @@ pub fn batch_tasks(path: &Path, options: &ReadOptions) -> Result<Records<TaskSpe
             let job = row.str(2)?;
             let mut task = TaskSpec::new(
                 format!("j{job}-t{}", row.str(3)?),
-                create * sim::SECOND,
+                create,
                 vec![cpus, scale.mem_mib(row.nonneg(7)?), 0],
             );
             task.duration = duration;

@@ -68,7 +68,7 @@ pub fn machine_meta(path: &Path, options: &ReadOptions) -> Result<Records<Machin
         Ok(Box::new(move |row| {
             need_fields(row, 7)?;
             let machine = row.str(0)?.to_string();
-            let time = row.i64(1)? * sim::SECOND;
+            let time = row.seconds(1)?;
             let capacity = vec![
                 (row.nonneg(4)? * 1000.0).round() as u64,
                 scale.mem_mib(row.nonneg(5)? / 100.0),
@@ -115,19 +115,19 @@ pub fn batch_tasks(path: &Path, options: &ReadOptions) -> Result<Records<TaskSpe
             if instances == 0 {
                 return Ok(Parsed::Ignore("task with zero instances"));
             }
-            let start = row.i64(5)?;
-            let end = row.opt_str(6).map(|_| row.i64(6)).transpose()?;
+            let start = row.seconds(5)?;
+            let end = row.opt_str(6).map(|_| row.seconds(6)).transpose()?;
             let duration = match end {
                 Some(end) if end > 0 && end < start => {
                     return Err(RowError::new("end_time", row.str(6)?, "is before start_time"));
                 }
-                Some(end) if end > 0 => Some((end - start) * sim::SECOND),
+                Some(end) if end > 0 => Some(end - start),
                 _ => None,
             };
             let job = row.str(2)?;
             let mut task = TaskSpec::new(
                 format!("{job}/{}", row.str(0)?),
-                start * sim::SECOND,
+                start,
                 vec![
                     (row.nonneg(7)? * 10.0).round() as u64,
                     scale.mem_mib(row.nonneg(8)? / 100.0),
@@ -150,7 +150,7 @@ pub fn container_meta(path: &Path, options: &ReadOptions) -> Result<Records<Task
         Ok(Box::new(move |row| {
             need_fields(row, 8)?;
             let id = row.str(0)?;
-            let time = row.i64(2)? * sim::SECOND;
+            let time = row.seconds(2)?;
             let cpus = (row.nonneg(5)? * 10.0).round() as u64;
             let mem = scale.mem_mib(row.nonneg(7)? / 100.0);
             if !seen.insert(id.to_string()) {

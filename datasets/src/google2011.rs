@@ -39,7 +39,7 @@ pub fn trace_time(raw: i64) -> Time {
     match raw {
         0 => 0,
         AFTER_TRACE => AFTER_TRACE,
-        t => t - WINDOW_START_US,
+        t => t.saturating_sub(WINDOW_START_US),
     }
 }
 

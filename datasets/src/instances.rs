@@ -74,7 +74,8 @@ pub fn parse_bpp(text: &str, source: &str) -> Result<(Vec<u64>, ResourceTable), 
     if capacity == 0 {
         return Err(at(source, 2, "the capacity is 0"));
     }
-    let mut items = ResourceTable::with_capacity(1, n as usize);
+    // n comes from the file: reserve for it only up to a sane size.
+    let mut items = ResourceTable::with_capacity(1, n.min(1 << 20) as usize);
     for k in 0..n {
         let (line, w) = match tokens.next() {
             Some((line, t)) => (line, parse_number(t, source, line, "an item weight")?),
@@ -115,6 +116,7 @@ pub fn parse_vbp(text: &str, source: &str) -> Result<(Vec<u64>, ResourceTable), 
         .map(|_| expect_number(&mut tokens, source, "a capacity"))
         .collect::<Result<_, _>>()?;
     let types = expect_number(&mut tokens, source, "the item type count m")?;
+    let mut expanded = 0u64;
     let mut items = ResourceTable::new(d);
     let mut row = vec![0u64; d];
     for _ in 0..types {
@@ -138,8 +140,13 @@ pub fn parse_vbp(text: &str, source: &str) -> Result<(Vec<u64>, ResourceTable), 
             }
         }
         let demand = expect_number(&mut tokens, source, "an item type's demand")?;
-        if demand > 10_000_000 {
-            return Err(at(source, line, format!("demand {demand} is implausibly large")));
+        expanded += demand;
+        if expanded > 100_000_000 {
+            return Err(at(
+                source,
+                line,
+                format!("demand {demand} makes more than 10^8 items"),
+            ));
         }
         for _ in 0..demand {
             items.push(&row);

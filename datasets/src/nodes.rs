@@ -82,7 +82,7 @@ pub fn spot_nodes(path: &Path, options: &ReadOptions) -> Result<Records<MachineS
                 .map_err(|_| RowError::new(row.name(gpus), row.str(gpus).unwrap_or(""), "is too large"))?;
             Ok(Parsed::Record(MachineSpec {
                 name: row.str(name)?.to_string(),
-                capacity: vec![1000 * row.u64(cpus)?, 1000 * count],
+                capacity: vec![row.scaled(cpus, 1000)?, 1000 * count],
                 gpus: (count > 0).then(|| GpuInventory {
                     count: count32,
                     model: row.str(model).unwrap_or("").to_string(),

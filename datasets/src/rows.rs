@@ -174,6 +174,20 @@ impl<'a> Row<'a> {
         s.parse::<u64>().map_err(|_| self.number_problem(i, s))
     }
 
+    /// Field `i` as whole seconds (may be negative), in microseconds.
+    pub fn seconds(&self, i: usize) -> Result<crate::Time, RowError> {
+        self.i64(i)?
+            .checked_mul(sim::SECOND)
+            .ok_or_else(|| RowError::new(self.name(i), self.str(i).unwrap_or(""), "is out of range"))
+    }
+
+    /// Field `i` as a whole number of units scaled by `factor` (cores to milli-cores, ...).
+    pub fn scaled(&self, i: usize, factor: u64) -> Result<u64, RowError> {
+        self.u64(i)?
+            .checked_mul(factor)
+            .ok_or_else(|| RowError::new(self.name(i), self.str(i).unwrap_or(""), "is too large"))
+    }
+
     /// Field `i` as an integer (may be negative).
     pub fn i64(&self, i: usize) -> Result<i64, RowError> {
         let s = self.str(i)?;

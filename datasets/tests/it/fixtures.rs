@@ -588,3 +588,44 @@ fn info_summarises_a_folder_file_by_file_and_reports_skips() {
         "{err}"
     );
 }
+
+#[test]
+fn absurd_numbers_are_errors_not_panics() {
+    let (_d, path) = file("batch_task.csv", "99999999999999999,1,1,1,1,Terminated,50,0.1\n");
+    assert_eq!(
+        first_error(alibaba2017::batch_tasks(&path, &strict())),
+        "batch_task.csv:1: column `task_create_time`: `99999999999999999` is out of range"
+    );
+    let (_d, path) = file(
+        "node_info_df.csv",
+        "gpu_model,gpu_capacity_num,cpu_num,node_name\nA10,1,99999999999999999,0\n",
+    );
+    assert_eq!(
+        first_error(nodes::spot_nodes(&path, &strict())),
+        "node_info_df.csv:2: column `cpu_num`: `99999999999999999` is too large"
+    );
+    let (_d, path) = file("huge.txt", "999999999999999999\n10\n1\n");
+    let err = datasets::instances::read_instances(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with("huge.txt: n is 999999999999999999 but the file has 1 weights"),
+        "{err}"
+    );
+    let (_d, path) = file("huge.vbp", "1\n10\n1\n1 999999999999\n");
+    let err = datasets::instances::read_instances(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.ends_with("huge.vbp:4: demand 999999999999 makes more than 10^8 items"),
+        "{err}"
+    );
+    let (_d, path) = file("machine_events.csv", "-9223372036854775807,5,0,p,0.5,0.5\n");
+    assert!(
+        google2011::machine_events(&path, &strict())
+            .unwrap()
+            .next()
+            .unwrap()
+            .is_ok()
+    );
+}
