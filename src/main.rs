@@ -24,6 +24,9 @@ enum Command {
     Pack(cmd::pack::Args),
     /// List every placement policy with a one-line description (or its full definition).
     Policies(cmd::policies::Args),
+    /// Replay a workload against a cluster under one policy and scheduler model: prints the
+    /// summary and can write the time series.
+    Replay(Box<cmd::replay::Args>),
     /// Inspect trace and instance files: what they hold and what a reader makes of them.
     Dataset(cmd::dataset::Args),
 }
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Command::Pack(args) => cmd::pack::run(&args),
         Command::Policies(args) => cmd::policies::run(&args),
         Command::Dataset(args) => cmd::dataset::run(&args),
+        Command::Replay(args) => cmd::replay::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -293,3 +293,153 @@ fn dataset_info_on_the_shared_openb_trace() {
     assert!(out.contains("gpus 6,086.8 GPUs"), "{out}");
     assert!(out.contains("1088 without, 3078 sharing a GPU"), "{out}");
 }
+
+#[test]
+fn replay_runs_the_synthetic_default_and_writes_the_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = packsim(&[
+        "replay",
+        "--workload",
+        "synthetic:default",
+        "--policy",
+        "best-fit",
+        "--model",
+        "global",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("tasks       4000 arrived: 4000 finished"), "{text}");
+    assert!(text.contains("wait        mean"), "{text}");
+    let series = std::fs::read_to_string(out.join("series.csv")).unwrap();
+    assert!(
+        series.starts_with("time_s,arrived_pct,allocated_cpus,capacity_cpus,utilisation_cpus,stranded_cpus,"),
+        "{series}"
+    );
+    assert!(series.lines().count() > 100);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["arrived"], 4000);
+    assert_eq!(summary["policy"], "best-fit");
+    // The same command twice writes the same bytes.
+    let again = dir.path().join("again");
+    packsim(&[
+        "replay",
+        "--workload",
+        "synthetic:default",
+        "--policy",
+        "best-fit",
+        "--model",
+        "global",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(out.join("series.csv")).unwrap(),
+        std::fs::read(again.join("series.csv")).unwrap()
+    );
+}
+
+#[test]
+fn replay_rejects_bad_options_with_a_reason() {
+    let o = packsim(&["replay", "--workload", "synthetic:nope"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no built-in workload `nope`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = packsim(&[
+        "replay",
+        "--cluster",
+        "10:cpus=4,gpus=2",
+        "--workload",
+        "synthetic:default",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("`gpus` is not a dimension of the workload"),
+        "{}",
+        stderr(&o)
+    );
+    let o = packsim(&["replay", "--offer-interval", "0", "--model", "offers"]);
+    assert!(!o.status.success());
+}
+
+#[test]
+fn replay_runs_every_model_on_the_real_openb_trace() {
+    let Some(shared) = datasets::shared::for_tests(
+        env!("CARGO_MANIFEST_DIR"),
+        "replay_runs_every_model_on_the_real_openb_trace",
+    ) else {
+        return;
+    };
+    let pods = shared.join("datasets/alibaba_gpu_v2023_openb/openb_pod_list_default.csv");
+    for model in ["global", "offers", "arrive-only"] {
+        let o = packsim(&[
+            "replay",
+            "--workload",
+            pods.to_str().unwrap(),
+            "--policy",
+            "best-fit",
+            "--model",
+            model,
+            "--seed",
+            "42",
+        ]);
+        assert!(o.status.success(), "{model}: {}", stderr(&o));
+        let text = stdout(&o);
+        assert!(text.contains("machines    1213"), "{model}: {text}");
+        assert!(text.contains("GPU frag"), "{model}: {text}");
+        if model == "arrive-only" {
+            assert!(text.contains("(130.0% of capacity)"), "{text}");
+        } else {
+            assert!(
+                text.contains("tasks       8152 arrived: 8152 finished"),
+                "{model}: {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn replay_runs_every_model_on_the_real_alibaba_2017_trace() {
+    let Some(shared) = datasets::shared::for_tests(
+        env!("CARGO_MANIFEST_DIR"),
+        "replay_runs_every_model_on_the_real_alibaba_2017_trace",
+    ) else {
+        return;
+    };
+    // The whole trace is 11 million task instances; the test replays its machines (server_event
+    // beside the tasks) against the first 2,000 task records with first fit, which is indexed.
+    let dir = tempfile::tempdir().unwrap();
+    let tasks = dir.path().join("batch_task.csv");
+    let mut text = String::new();
+    let source = shared.join("datasets/alibaba_v2017/batch_task.csv.gz");
+    let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(&source).unwrap());
+    std::io::Read::read_to_string(&mut gz, &mut text).unwrap();
+    let head: Vec<&str> = text.lines().take(2001).collect();
+    std::fs::write(&tasks, head.join("\n") + "\n").unwrap();
+    let machines = shared.join("datasets/alibaba_v2017/server_event.csv");
+    for model in ["global", "offers", "arrive-only"] {
+        let o = packsim(&[
+            "replay",
+            "--workload",
+            tasks.to_str().unwrap(),
+            "--cluster",
+            machines.to_str().unwrap(),
+            "--policy",
+            "first-fit",
+            "--model",
+            model,
+            "--seed",
+            "1",
+        ]);
+        assert!(o.status.success(), "{model}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("machines    1313"), "{model}: {out}");
+        assert!(out.contains("arrived"), "{model}: {out}");
+    }
+}

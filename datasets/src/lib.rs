@@ -18,6 +18,7 @@
 //!   (Alibaba GPU 2025), [`nodes`] (PAI 2020 and spot-GPU 2026 machine lists).
 //! - [`instances`]: BPPLIB and Vectorpack instances and suites with their known optima.
 //! - [`synthetic`]: seeded generators and the built-in default workload.
+//! - [`workload`]: whole workloads for the simulator (tasks + a cluster from a file or a spec).
 //! - [`info`]: the summaries of `packsim dataset info`.
 //! - [`batch`]: bins and items files (CSV or JSON) for `packsim pack`.
 //! - [`shared`]: locating the shared data folder.
@@ -39,6 +40,7 @@ pub mod rows;
 pub mod scale;
 pub mod shared;
 pub mod synthetic;
+pub mod workload;
 
 pub use format::{Format, detect};
 pub use open::{FormatOptions, Opened, Stream, open};

@@ -121,9 +121,19 @@ const SHARES: [(u32, f64); 6] = [
     (700, 0.2),
 ];
 
-/// Generates the workload of `spec`.
+/// Generates the workload of `spec`, all tasks in memory.
 pub fn generate(spec: &Synthetic) -> Workload {
-    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
+    let (mut workload, tasks) = stream(spec);
+    workload.tasks = tasks.collect();
+    workload
+}
+
+/// The machines of `spec` (in a workload without tasks) and its tasks as a lazy stream in arrival
+/// order, so that millions of tasks need no memory.
+///
+/// With a target load, the Poisson rate comes from a pilot sample of 10,000 tasks drawn from an
+/// independent stream of the same seed: rate × E[duration] × E[cpu] = load × CPU capacity.
+pub fn stream(spec: &Synthetic) -> (Workload, TaskStream) {
     let with_gpus = spec.gpu.is_some() || spec.machines.iter().any(|m| m.gpus > 0);
     let names: Vec<&str> = if with_gpus {
         vec![dims::CPUS, dims::MEM, dims::GPUS]
@@ -152,55 +162,110 @@ pub fn generate(spec: &Synthetic) -> Workload {
         }
     }
     let max = |d: usize| machines.iter().map(|m| m.capacity[d]).max().unwrap_or(1).max(1);
-    let (max_cpu, max_mem) = (max(0), max(1));
-    let max_gpus = spec.machines.iter().map(|m| m.gpus).max().unwrap_or(0);
-    let lognormal = spec
-        .duration
-        .and_then(|(median, sigma)| LogNormal::new(median.max(1e-3).ln(), sigma).ok());
-    let mut tasks = Vec::with_capacity(spec.tasks);
-    for i in 0..spec.tasks {
-        let cpus = ((spec.cpu.sample(&mut rng) * max_cpu as f64).round() as u64).max(1);
-        let mem = ((spec.mem.sample(&mut rng) * max_mem as f64).round() as u64).max(1);
-        let mut task = TaskSpec::new(format!("t{i:06}"), 0, vec![cpus, mem]);
-        if with_gpus {
-            task.gpu = match &spec.gpu {
-                Some(mix) if max_gpus > 0 => gpu_request(mix, max_gpus, &mut rng),
-                _ => GpuRequest::None,
-            };
-            task.demand.push(task.gpu.milli());
+    let mut draw = TaskDraw {
+        spec: spec.clone(),
+        max_cpu: max(0),
+        max_mem: max(1),
+        max_gpus: spec.machines.iter().map(|m| m.gpus).max().unwrap_or(0),
+        with_gpus,
+        lognormal: spec
+            .duration
+            .and_then(|(median, sigma)| LogNormal::new(median.max(1e-3).ln(), sigma).ok()),
+    };
+    let rate = spec.load.filter(|l| *l > 0.0).map(|load| {
+        let mut pilot = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x9E37_79B9_7F4A_7C15);
+        let n = 10_000;
+        let (mut cpu, mut duration) = (0.0, 0.0);
+        for _ in 0..n {
+            let t = draw.task(0, &mut pilot);
+            cpu += t.demand[0] as f64;
+            duration += t.duration.map_or(0.0, |d| d as f64 / SECOND as f64);
         }
-        task.duration = lognormal.map(|d| (d.sample(&mut rng) * SECOND as f64).round().max(1.0) as i64);
-        tasks.push(task);
-    }
-    if let Some(load) = spec.load.filter(|l| *l > 0.0) {
-        // Poisson arrivals at the rate that keeps `load` of the CPU busy on average:
-        // rate × E[duration] × E[cpu] = load × capacity.
+        let (mean_cpu, mean_duration) = (cpu / f64::from(n), duration / f64::from(n));
         let capacity: f64 = machines.iter().map(|m| m.capacity[0] as f64).sum();
-        let mean_cpu = tasks.iter().map(|t| t.demand[0] as f64).sum::<f64>() / tasks.len().max(1) as f64;
-        let mean_duration = tasks
-            .iter()
-            .map(|t| t.duration.map_or(0.0, |d| d as f64 / SECOND as f64))
-            .sum::<f64>()
-            / tasks.len().max(1) as f64;
-        let rate = if mean_duration > 0.0 && mean_cpu > 0.0 {
+        if mean_duration > 0.0 && mean_cpu > 0.0 {
             load * capacity / (mean_duration * mean_cpu)
         } else {
             // Tasks never end: spread them at one per second.
             1.0
-        };
-        let gap = Exp::new(rate).expect("positive rate");
-        let mut t = 0.0;
-        for task in &mut tasks {
-            t += gap.sample(&mut rng);
-            task.arrival = (t * SECOND as f64).round() as i64;
         }
-    }
-    Workload {
+    });
+    draw.with_gpus = with_gpus;
+    let workload = Workload {
         name: format!("synthetic/{}", spec.name),
         schema,
         machines,
         machine_events: Vec::new(),
-        tasks,
+        tasks: Vec::new(),
+    };
+    let tasks = TaskStream {
+        draw,
+        rng: ChaCha8Rng::seed_from_u64(spec.seed),
+        gap: rate.map(|r| Exp::new(r).expect("positive rate")),
+        clock: 0.0,
+        next: 0,
+    };
+    (workload, tasks)
+}
+
+/// Draws one task's shape, GPU use and duration.
+#[derive(Clone)]
+struct TaskDraw {
+    spec: Synthetic,
+    max_cpu: u64,
+    max_mem: u64,
+    max_gpus: u32,
+    with_gpus: bool,
+    lognormal: Option<LogNormal<f64>>,
+}
+
+impl TaskDraw {
+    fn task(&self, i: usize, rng: &mut ChaCha8Rng) -> TaskSpec {
+        let cpus = ((self.spec.cpu.sample(rng) * self.max_cpu as f64).round() as u64).max(1);
+        let mem = ((self.spec.mem.sample(rng) * self.max_mem as f64).round() as u64).max(1);
+        let mut task = TaskSpec::new(format!("t{i:06}"), 0, vec![cpus, mem]);
+        if self.with_gpus {
+            task.gpu = match &self.spec.gpu {
+                Some(mix) if self.max_gpus > 0 => gpu_request(mix, self.max_gpus, rng),
+                _ => GpuRequest::None,
+            };
+            task.demand.push(task.gpu.milli());
+        }
+        task.duration = self
+            .lognormal
+            .map(|d| (d.sample(rng) * SECOND as f64).round().max(1.0) as i64);
+        task
+    }
+}
+
+/// The tasks of a synthetic workload, drawn one at a time in arrival order.
+pub struct TaskStream {
+    draw: TaskDraw,
+    rng: ChaCha8Rng,
+    gap: Option<Exp<f64>>,
+    clock: f64,
+    next: usize,
+}
+
+impl Iterator for TaskStream {
+    type Item = TaskSpec;
+
+    fn next(&mut self) -> Option<TaskSpec> {
+        if self.next >= self.draw.spec.tasks {
+            return None;
+        }
+        let mut task = self.draw.task(self.next, &mut self.rng);
+        if let Some(gap) = &self.gap {
+            self.clock += gap.sample(&mut self.rng);
+            task.arrival = (self.clock * SECOND as f64).round() as i64;
+        }
+        self.next += 1;
+        Some(task)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.draw.spec.tasks - self.next;
+        (left, Some(left))
     }
 }
 
@@ -234,7 +299,13 @@ fn gpu_request(mix: &GpuMix, max_gpus: u32, rng: &mut ChaCha8Rng) -> GpuRequest 
 }
 
 /// The names of the built-in specs, for help texts.
-pub const BUILTIN: [&str; 4] = ["default", "heavy-tailed", "uniform", "gpu-sharing"];
+pub const BUILTIN: [&str; 5] = [
+    "default",
+    "heavy-tailed",
+    "uniform",
+    "gpu-sharing",
+    "google-scale",
+];
 
 /// A built-in spec by name, with the given seed.
 ///
@@ -245,6 +316,10 @@ pub const BUILTIN: [&str; 4] = ["default", "heavy-tailed", "uniform", "gpu-shari
 /// - `uniform`: the same cluster, sizes uniform in [1%, 50%].
 /// - `gpu-sharing`: 64 eight-GPU machines and 4,000 tasks with openb's mix (13% CPU-only, 38%
 ///   GPU-sharing, 48% one GPU, 1% multi-GPU), arriving at 90% load.
+/// - `google-scale`: the size of Google's 2011 cell: 12,500 machines in the shapes Reiss et al.
+///   (SoCC'12) report (half a big machine's CPU with a quarter, half or three quarters of its
+///   memory, some full and some quarter machines; the big machine being 32 cores and 128 GiB) and
+///   1,000,000 small heavy-tailed tasks with lognormal run times at 80% load.
 pub fn builtin(name: &str, seed: u64) -> Option<Synthetic> {
     let cpu_cluster = vec![
         MachineShape {
@@ -269,14 +344,17 @@ pub fn builtin(name: &str, seed: u64) -> Option<Synthetic> {
             gpu_model: String::new(),
         },
     ];
-    let mixture = SizeDist::NormalMixture(vec![(0.7, 0.04, 0.02), (0.3, 0.18, 0.08)]);
+    // Memory fractions are three quarters of the CPU ones: tasks then ask about 4 GiB per core, like
+    // the cluster has, so neither dimension alone is the bottleneck.
+    let cpu = SizeDist::NormalMixture(vec![(0.7, 0.04, 0.02), (0.3, 0.18, 0.08)]);
+    let mem = SizeDist::NormalMixture(vec![(0.7, 0.03, 0.015), (0.3, 0.135, 0.06)]);
     let base = Synthetic {
         name: name.to_string(),
         seed,
         machines: cpu_cluster,
         tasks: 4000,
-        cpu: mixture.clone(),
-        mem: mixture,
+        cpu,
+        mem,
         load: Some(0.9),
         duration: Some((300.0, 1.0)),
         gpu: None,
@@ -296,7 +374,10 @@ pub fn builtin(name: &str, seed: u64) -> Option<Synthetic> {
         }),
         "uniform" => Some(Synthetic {
             cpu: SizeDist::Uniform { lo: 0.01, hi: 0.5 },
-            mem: SizeDist::Uniform { lo: 0.01, hi: 0.5 },
+            mem: SizeDist::Uniform {
+                lo: 0.0075,
+                hi: 0.375,
+            },
             ..base
         }),
         "gpu-sharing" => Some(Synthetic {
@@ -317,6 +398,36 @@ pub fn builtin(name: &str, seed: u64) -> Option<Synthetic> {
             }),
             ..base
         }),
+        "google-scale" => {
+            let shape = |count, cpus, mem_gib| MachineShape {
+                count,
+                cpus,
+                mem_gib,
+                gpus: 0,
+                gpu_model: String::new(),
+            };
+            Some(Synthetic {
+                machines: vec![
+                    shape(6_700, 16.0, 64.0),
+                    shape(3_800, 16.0, 32.0),
+                    shape(1_000, 16.0, 96.0),
+                    shape(800, 32.0, 128.0),
+                    shape(200, 8.0, 32.0),
+                ],
+                tasks: 1_000_000,
+                cpu: SizeDist::HeavyTailed {
+                    alpha: 1.6,
+                    min: 0.01,
+                },
+                mem: SizeDist::HeavyTailed {
+                    alpha: 1.6,
+                    min: 0.008,
+                },
+                load: Some(0.8),
+                duration: Some((600.0, 1.2)),
+                ..base
+            })
+        }
         _ => None,
     }
 }
@@ -349,6 +460,17 @@ mod tests {
         let load = work / span / capacity;
         assert!((0.75..1.05).contains(&load), "offered load {load}");
         assert!(w.tasks.windows(2).all(|p| p[0].arrival <= p[1].arrival));
+    }
+
+    #[test]
+    fn the_stream_and_the_generated_workload_agree() {
+        let spec = builtin("heavy-tailed", 5).unwrap();
+        let (machines, stream) = stream(&spec);
+        let tasks: Vec<TaskSpec> = stream.collect();
+        let w = generate(&spec);
+        assert_eq!((machines.machines, tasks), (w.machines, w.tasks));
+        let google = builtin("google-scale", 1).unwrap();
+        assert_eq!(google.machines.iter().map(|m| m.count).sum::<u32>(), 12_500);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::Error;
+use crate::gpu::{DeviceAlloc, GPU_MILLI, GpuDemand, Request, default_devices, devices_fit};
 use crate::index::FitIndex;
 use crate::resources::{ResourceTable, fits};
 
@@ -25,19 +27,24 @@ impl fmt::Display for MachineId {
 
 /// The state placement policies decide on: every machine's capacity and what is still free.
 ///
-/// Invariant: for every machine and dimension, `free ≤ capacity` (so `used = capacity − free` is
-/// never negative and never exceeds the capacity). [`allocate`](Cluster::allocate) and
-/// [`release`](Cluster::release) keep it by answering `None` instead of overdrawing.
+/// Invariants: for every machine and dimension `free ≤ capacity` (so `used = capacity − free` is
+/// never negative and never exceeds the capacity), and on GPU machines the free amount of the GPU
+/// dimension equals the sum of the devices' free milli-GPU. [`allocate`](Cluster::allocate) and
+/// [`release`](Cluster::release) keep them by answering `None` instead of overdrawing.
+///
+/// A machine can be made unavailable (failed, removed, draining): it keeps its allocations until
+/// they are released but is never chosen for a new task. Ids are never reused.
 ///
 /// Besides the raw amounts the cluster keeps what policies need to decide quickly without
 /// allocating: the per-dimension reference capacity (the largest machine's) used to normalise
 /// scores, per-dimension totals, an index for first-fit queries, a generation counter that changes
-/// with every allocation or release, and the last machine allocated to (next-fit's cursor).
+/// with every change of state, and the last machine allocated to (next-fit's cursor).
 #[derive(Clone, Debug)]
 pub struct Cluster {
     dims: usize,
     capacity: Vec<u64>,
     free: Vec<u64>,
+    available: Vec<bool>,
     reference: Vec<u64>,
     inv_reference: Vec<f64>,
     total_capacity: Vec<u128>,
@@ -45,10 +52,18 @@ pub struct Cluster {
     index: FitIndex,
     generation: u64,
     cursor: usize,
+    /// The dimension holding the sum of a machine's GPU devices, if the cluster has GPUs.
+    gpu_dim: Option<usize>,
+    /// Machine `m`'s devices are `dev_free[dev_start[m]..dev_start[m + 1]]`.
+    dev_start: Vec<u32>,
+    /// Free milli-GPU of each device.
+    dev_free: Vec<u16>,
+    /// GPU model id of each machine (0 when it has no GPUs or the model is unknown).
+    model: Vec<u16>,
 }
 
 impl Cluster {
-    /// An empty cluster whose machines have `dims` dimensions.
+    /// An empty cluster whose machines have `dims` dimensions, without GPU devices.
     ///
     /// # Panics
     /// If `dims` is zero.
@@ -58,6 +73,7 @@ impl Cluster {
             dims,
             capacity: Vec::new(),
             free: Vec::new(),
+            available: Vec::new(),
             reference: vec![0; dims],
             inv_reference: vec![0.0; dims],
             total_capacity: vec![0; dims],
@@ -65,22 +81,41 @@ impl Cluster {
             index: FitIndex::new(dims),
             generation: 0,
             cursor: 0,
+            gpu_dim: None,
+            dev_start: vec![0],
+            dev_free: Vec::new(),
+            model: Vec::new(),
         }
     }
 
-    /// A cluster of empty machines with the given capacities, ids in row order.
+    /// An empty cluster whose dimension `gpu_dim` is the GPU dimension (milli-GPU, the sum over a
+    /// machine's devices).
+    ///
+    /// # Panics
+    /// If `dims` is zero or `gpu_dim` is not a dimension.
+    pub fn with_gpus(dims: usize, gpu_dim: usize) -> Cluster {
+        assert!(gpu_dim < dims, "the GPU dimension must be one of the dimensions");
+        Cluster {
+            gpu_dim: Some(gpu_dim),
+            ..Cluster::new(dims)
+        }
+    }
+
+    /// A cluster of empty machines with the given capacities, ids in row order, without GPUs.
     pub fn from_capacities(capacities: &ResourceTable) -> Cluster {
         let mut cluster = Cluster::new(capacities.dims());
         cluster.capacity.reserve(capacities.len() * capacities.dims());
         cluster.free.reserve(capacities.len() * capacities.dims());
         for row in capacities.rows() {
-            cluster.push_machine(row);
+            cluster.push_machine(row, 0, 0);
         }
-        cluster.index.rebuild(cluster.len(), &cluster.free);
+        cluster
+            .index
+            .rebuild(cluster.len(), &cluster.free, &cluster.available);
         cluster
     }
 
-    fn push_machine(&mut self, capacity: &[u64]) -> MachineId {
+    fn push_machine(&mut self, capacity: &[u64], gpus: u32, model: u16) -> MachineId {
         assert_eq!(
             capacity.len(),
             self.dims,
@@ -89,6 +124,7 @@ impl Cluster {
         let id = MachineId(u32::try_from(self.len()).expect("more than 2^32 machines"));
         self.capacity.extend_from_slice(capacity);
         self.free.extend_from_slice(capacity);
+        self.available.push(true);
         for (d, &c) in capacity.iter().enumerate() {
             self.total_capacity[d] += u128::from(c);
             self.total_free[d] += u128::from(c);
@@ -97,19 +133,57 @@ impl Cluster {
                 self.inv_reference[d] = 1.0 / c as f64;
             }
         }
+        self.dev_free
+            .extend(std::iter::repeat_n(GPU_MILLI as u16, gpus as usize));
+        self.dev_start.push(self.dev_free.len() as u32);
+        self.model.push(model);
         id
     }
 
-    /// Adds an empty machine and returns its id.
+    /// Adds an empty machine and returns its id. In a GPU cluster its GPU capacity is split into
+    /// whole devices of unknown model.
     ///
     /// # Panics
-    /// If `capacity` has the wrong number of dimensions.
+    /// If `capacity` has the wrong number of dimensions, or its GPU capacity is not a multiple of
+    /// 1000 milli-GPU (use [`Cluster::add_gpu_machine`] to be told instead).
     pub fn add_machine(&mut self, capacity: &[u64]) -> MachineId {
-        let id = self.push_machine(capacity);
-        self.index.reserve(self.len(), &self.free);
-        self.index.set(id.index(), capacity);
+        let gpus = self.gpu_dim.map_or(0, |g| capacity[g] / u64::from(GPU_MILLI));
+        self.add_gpu_machine(capacity, gpus as u32, 0)
+            .expect("GPU capacity is a whole number of devices")
+    }
+
+    /// Adds an empty machine with `gpus` devices of model `model`; its capacity in the GPU
+    /// dimension must be `1000 × gpus`.
+    pub fn add_gpu_machine(&mut self, capacity: &[u64], gpus: u32, model: u16) -> Result<MachineId, Error> {
+        if capacity.len() != self.dims {
+            return Err(Error::Machine(format!(
+                "{} capacities for {} dimensions",
+                capacity.len(),
+                self.dims
+            )));
+        }
+        match self.gpu_dim {
+            None if gpus > 0 => {
+                return Err(Error::Machine(
+                    "GPU devices on a cluster without a GPU dimension".into(),
+                ));
+            }
+            Some(g) if capacity[g] != u64::from(gpus) * u64::from(GPU_MILLI) => {
+                return Err(Error::Machine(format!(
+                    "GPU capacity {} milli-GPU does not match {gpus} devices of 1000",
+                    capacity[g]
+                )));
+            }
+            _ => {}
+        }
+        if gpus > 64 {
+            return Err(Error::Machine(format!("{gpus} GPUs on one machine (at most 64)")));
+        }
+        let id = self.push_machine(capacity, gpus, model);
+        self.index.reserve(self.len(), &self.free, &self.available);
+        self.index.set(id.index(), capacity, true);
         self.generation += 1;
-        id
+        Ok(id)
     }
 
     /// Number of dimensions.
@@ -117,14 +191,14 @@ impl Cluster {
         self.dims
     }
 
-    /// Number of machines.
+    /// Number of machines ever added (available or not).
     pub fn len(&self) -> usize {
-        self.capacity.len() / self.dims
+        self.available.len()
     }
 
     /// True when the cluster has no machines.
     pub fn is_empty(&self) -> bool {
-        self.capacity.is_empty()
+        self.available.is_empty()
     }
 
     /// Every machine id, lowest first.
@@ -157,43 +231,239 @@ impl Cluster {
         self.free(m) == self.capacity(m)
     }
 
-    /// True when `demand` fits in what is free on the machine.
+    /// True when the machine may receive new tasks.
+    #[inline]
+    pub fn is_available(&self, m: MachineId) -> bool {
+        self.available[m.index()]
+    }
+
+    /// Makes the machine available or not for new tasks; its allocations are not touched.
+    pub fn set_available(&mut self, m: MachineId, available: bool) {
+        if self.available[m.index()] != available {
+            self.available[m.index()] = available;
+            let i = m.index() * self.dims;
+            self.index.set(m.index(), &self.free[i..i + self.dims], available);
+            self.generation += 1;
+        }
+    }
+
+    /// Changes the machine's capacity; `None`, and no change, if that would put its allocations
+    /// over the new capacity, or change the GPU capacity of a machine whose GPUs are in use.
+    pub fn set_capacity(&mut self, m: MachineId, capacity: &[u64]) -> Option<()> {
+        if capacity.len() != self.dims || m.index() >= self.len() {
+            return None;
+        }
+        let used = self.used(m);
+        if used.iter().zip(capacity).any(|(u, c)| u > c) {
+            return None;
+        }
+        if let Some(g) = self.gpu_dim {
+            if capacity[g] != self.capacity(m)[g] && (used[g] > 0 || capacity[g] % u64::from(GPU_MILLI) != 0)
+            {
+                return None;
+            }
+            if capacity[g] != self.capacity(m)[g] {
+                self.resize_devices(m, (capacity[g] / u64::from(GPU_MILLI)) as usize);
+            }
+        }
+        let i = m.index() * self.dims;
+        for d in 0..self.dims {
+            let (old_cap, old_free) = (self.capacity[i + d], self.free[i + d]);
+            let new_free = capacity[d] - used[d];
+            self.total_capacity[d] = self.total_capacity[d] - u128::from(old_cap) + u128::from(capacity[d]);
+            self.total_free[d] = self.total_free[d] - u128::from(old_free) + u128::from(new_free);
+            self.capacity[i + d] = capacity[d];
+            self.free[i + d] = new_free;
+            if capacity[d] > self.reference[d] {
+                self.reference[d] = capacity[d];
+                self.inv_reference[d] = 1.0 / capacity[d] as f64;
+            }
+        }
+        self.index
+            .set(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
+        self.generation += 1;
+        Some(())
+    }
+
+    /// Gives an idle machine `count` fresh devices.
+    fn resize_devices(&mut self, m: MachineId, count: usize) {
+        let (start, end) = (
+            self.dev_start[m.index()] as usize,
+            self.dev_start[m.index() + 1] as usize,
+        );
+        let old = end - start;
+        self.dev_free
+            .splice(start..end, std::iter::repeat_n(GPU_MILLI as u16, count));
+        let shift = count as i64 - old as i64;
+        for s in &mut self.dev_start[m.index() + 1..] {
+            *s = (i64::from(*s) + shift) as u32;
+        }
+    }
+
+    /// The dimension holding GPU milli, if the cluster has one.
+    pub fn gpu_dim(&self) -> Option<usize> {
+        self.gpu_dim
+    }
+
+    /// Free milli-GPU of each of the machine's GPU devices (empty without GPUs).
+    #[inline]
+    pub fn devices(&self, m: MachineId) -> &[u16] {
+        &self.dev_free[self.dev_start[m.index()] as usize..self.dev_start[m.index() + 1] as usize]
+    }
+
+    /// The machine's GPU model id (0 when it has none or the model is unknown).
+    #[inline]
+    pub fn model(&self, m: MachineId) -> u16 {
+        self.model[m.index()]
+    }
+
+    /// True when `demand` fits in what is free on an available machine.
     #[inline]
     pub fn fits(&self, m: MachineId, demand: &[u64]) -> bool {
-        fits(demand, self.free(m))
+        self.available[m.index()] && fits(demand, self.free(m))
+    }
+
+    /// True when the request fits: its demand, its GPU devices and its GPU models.
+    #[inline]
+    pub fn fits_request(&self, m: MachineId, request: &Request<'_>) -> bool {
+        if !self.fits(m, request.demand) {
+            return false;
+        }
+        if request.gpu == GpuDemand::None && request.models.is_any() {
+            return true;
+        }
+        request.models.allows(self.model(m)) && devices_fit(self.devices(m), request.gpu)
     }
 
     /// Takes `demand` from the machine's free amounts; `None`, and no change, if it does not fit.
-    pub fn allocate(&mut self, m: MachineId, demand: &[u64]) -> Option<()> {
-        if m.index() >= self.len() || demand.len() != self.dims || !self.fits(m, demand) {
+    ///
+    /// On a GPU cluster the GPU amount is taken from devices chosen by [`default_devices`]: a share
+    /// below 1000 from one device, whole GPUs from free devices.
+    pub fn allocate(&mut self, m: MachineId, demand: &[u64]) -> Option<DeviceAlloc> {
+        let gpu = match self.gpu_dim {
+            Some(g) if demand.len() == self.dims => GpuDemand::from_milli(demand[g])?,
+            _ => GpuDemand::None,
+        };
+        if m.index() >= self.len() {
             return None;
         }
+        let devices = default_devices(self.devices(m), gpu)?;
+        let request = Request {
+            demand,
+            gpu,
+            models: crate::gpu::ModelSet::ANY,
+        };
+        self.allocate_request(m, &request, devices).map(|()| devices)
+    }
+
+    /// Allocates a request on the machine using exactly the devices `devices`; `None`, and no
+    /// change, if the request does not fit or the devices do not match it.
+    pub fn allocate_request(
+        &mut self,
+        m: MachineId,
+        request: &Request<'_>,
+        devices: DeviceAlloc,
+    ) -> Option<()> {
+        if m.index() >= self.len() || request.demand.len() != self.dims || !self.fits_request(m, request) {
+            return None;
+        }
+        if !self.devices_match(m, request.gpu, devices) {
+            return None;
+        }
+        let start = self.dev_start[m.index()] as usize;
+        match devices {
+            DeviceAlloc::None => {}
+            DeviceAlloc::Share { device, milli } => self.dev_free[start + usize::from(device)] -= milli,
+            DeviceAlloc::Whole(mask) => {
+                for i in (0..64).filter(|i| mask & (1 << i) != 0) {
+                    self.dev_free[start + i] = 0;
+                }
+            }
+        }
         let i = m.index() * self.dims;
-        for (d, &x) in demand.iter().enumerate() {
+        for (d, &x) in request.demand.iter().enumerate() {
             self.free[i + d] -= x;
             self.total_free[d] -= u128::from(x);
         }
-        self.index.set(m.index(), &self.free[i..i + self.dims]);
+        self.index
+            .set(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
         self.generation += 1;
         self.cursor = m.index();
         Some(())
     }
 
-    /// Gives `demand` back to the machine; `None`, and no change, if more than is allocated.
+    /// True when `devices` is a valid choice for `gpu` on the machine, and agrees with the amount
+    /// the demand puts in the GPU dimension.
+    fn devices_match(&self, m: MachineId, gpu: GpuDemand, devices: DeviceAlloc) -> bool {
+        let free = self.devices(m);
+        match (gpu, devices) {
+            (GpuDemand::None, DeviceAlloc::None) => true,
+            (GpuDemand::Share(x), DeviceAlloc::Share { device, milli }) => {
+                u32::from(milli) == x && free.get(usize::from(device)).is_some_and(|&f| u32::from(f) >= x)
+            }
+            (GpuDemand::Whole(n), DeviceAlloc::Whole(mask)) => {
+                mask.count_ones() == n
+                    && (0..64)
+                        .filter(|i| mask & (1 << i) != 0)
+                        .all(|i| free.get(i).is_some_and(|&f| u32::from(f) == GPU_MILLI))
+            }
+            _ => false,
+        }
+    }
+
+    /// Gives `demand` back to the machine; `None`, and no change, if more than is allocated. On a
+    /// GPU cluster use [`Cluster::release_request`] with the devices the allocation took.
     pub fn release(&mut self, m: MachineId, demand: &[u64]) -> Option<()> {
+        match self.gpu_dim {
+            Some(g) if demand.get(g).is_some_and(|&x| x > 0) => None,
+            _ => self.release_request(m, demand, DeviceAlloc::None),
+        }
+    }
+
+    /// Gives back an allocation made with [`Cluster::allocate_request`]; `None`, and no change, if
+    /// it is more than is allocated on the machine or its devices.
+    pub fn release_request(&mut self, m: MachineId, demand: &[u64], devices: DeviceAlloc) -> Option<()> {
         if m.index() >= self.len() || demand.len() != self.dims {
             return None;
         }
         let i = m.index() * self.dims;
         let within = (0..self.dims).all(|d| demand[d] <= self.capacity[i + d] - self.free[i + d]);
-        if !within {
+        let start = self.dev_start[m.index()] as usize;
+        let dev = self.devices(m);
+        let gpu_amount = self.gpu_dim.map_or(0, |g| demand[g]);
+        let devices_ok = match devices {
+            DeviceAlloc::None => gpu_amount == 0,
+            DeviceAlloc::Share { device, milli } => {
+                u64::from(milli) == gpu_amount
+                    && dev
+                        .get(usize::from(device))
+                        .is_some_and(|&f| u32::from(f) + u32::from(milli) <= GPU_MILLI)
+            }
+            DeviceAlloc::Whole(mask) => {
+                u64::from(mask.count_ones()) * u64::from(GPU_MILLI) == gpu_amount
+                    && (0..64)
+                        .filter(|i| mask & (1 << i) != 0)
+                        .all(|i| dev.get(i) == Some(&0))
+            }
+        };
+        if !within || !devices_ok {
             return None;
+        }
+        match devices {
+            DeviceAlloc::None => {}
+            DeviceAlloc::Share { device, milli } => self.dev_free[start + usize::from(device)] += milli,
+            DeviceAlloc::Whole(mask) => {
+                for k in (0..64).filter(|k| mask & (1 << k) != 0) {
+                    self.dev_free[start + k] = GPU_MILLI as u16;
+                }
+            }
         }
         for (d, &x) in demand.iter().enumerate() {
             self.free[i + d] += x;
             self.total_free[d] += u128::from(x);
         }
-        self.index.set(m.index(), &self.free[i..i + self.dims]);
+        self.index
+            .set(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
         self.generation += 1;
         Some(())
     }
@@ -219,7 +489,19 @@ impl Cluster {
         &self.total_free
     }
 
-    /// A counter that changes with every machine added, allocation and release.
+    /// Per dimension, the largest free amount on any available machine (`None` without any).
+    pub fn max_free(&self) -> Option<Vec<u64>> {
+        self.index.max_free()
+    }
+
+    /// False when some dimension of `demand` exceeds the free amount of every available machine
+    /// (then nothing fits); true otherwise (something may fit). O(d), from the index's root.
+    #[inline]
+    pub fn may_fit(&self, demand: &[u64]) -> bool {
+        self.index.may_fit(demand)
+    }
+
+    /// A counter that changes with every machine added, allocation, release or other change.
     ///
     /// Seeded random policies mix it into their choice, so they stay pure functions of the state.
     pub fn generation(&self) -> u64 {
@@ -231,10 +513,17 @@ impl Cluster {
         MachineId(self.cursor as u32)
     }
 
-    /// The lowest machine id where `demand` fits, in O(log n) for one dimension.
+    /// The lowest available machine id where `demand` fits, in O(log n) for one dimension.
     pub fn first_fit(&self, demand: &[u64]) -> Option<MachineId> {
         self.index
             .first_fit(demand, 0, self.len())
+            .map(|m| MachineId(m as u32))
+    }
+
+    /// The lowest available machine id at or after `from` (and before `to`) where `demand` fits.
+    pub fn first_fit_in(&self, demand: &[u64], from: usize, to: usize) -> Option<MachineId> {
+        self.index
+            .first_fit(demand, from, to.min(self.len()))
             .map(|m| MachineId(m as u32))
     }
 
@@ -259,6 +548,18 @@ impl Cluster {
                 }
                 total_free[d] += u128::from(f);
             }
+            if let Some(g) = self.gpu_dim {
+                let devices: u64 = self.devices(m).iter().map(|&f| u64::from(f)).sum();
+                if devices != self.free(m)[g] {
+                    return Err(format!(
+                        "{m}: devices hold {devices} milli-GPU, the GPU dimension {}",
+                        self.free(m)[g]
+                    ));
+                }
+                if self.devices(m).iter().any(|&f| u32::from(f) > GPU_MILLI) {
+                    return Err(format!("{m}: a device has more than 1000 milli-GPU free"));
+                }
+            }
         }
         if total_free != self.total_free {
             return Err(format!("total free {:?} != sum {total_free:?}", self.total_free));
@@ -276,6 +577,7 @@ impl Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gpu::ModelSet;
 
     fn cluster(rows: &[[u64; 2]]) -> Cluster {
         Cluster::from_capacities(&ResourceTable::from_rows(2, rows))
@@ -325,6 +627,91 @@ mod tests {
         assert_eq!(c.first_fit(&[5]), Some(MachineId(4)));
         assert_eq!(c.first_fit(&[7]), Some(MachineId(5)));
         assert_eq!(c.reference(), &[9]);
+        c.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn unavailable_machines_are_never_chosen_even_for_zero_demand() {
+        let mut c = cluster(&[[4, 4], [4, 4]]);
+        c.set_available(MachineId(0), false);
+        assert_eq!(c.first_fit(&[0, 0]), Some(MachineId(1)));
+        assert!(!c.fits(MachineId(0), &[0, 0]));
+        c.set_available(MachineId(1), false);
+        assert_eq!(c.first_fit(&[0, 0]), None);
+        assert_eq!(c.max_free(), None);
+        c.set_available(MachineId(0), true);
+        assert_eq!(c.max_free(), Some(vec![4, 4]));
+        c.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn capacity_updates_keep_allocations_within_capacity() {
+        let mut c = cluster(&[[4, 4]]);
+        c.allocate(MachineId(0), &[3, 1]).unwrap();
+        assert_eq!(
+            c.set_capacity(MachineId(0), &[2, 8]),
+            None,
+            "3 cpu used, 2 offered"
+        );
+        c.set_capacity(MachineId(0), &[3, 8]).unwrap();
+        assert_eq!(c.free(MachineId(0)), &[0, 7]);
+        assert_eq!(c.total_capacity(), &[3, 8]);
+        c.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn gpu_devices_follow_allocations() {
+        let mut c = Cluster::with_gpus(2, 1);
+        let m = c.add_gpu_machine(&[8000, 2000], 2, 3).unwrap();
+        assert!(c.add_gpu_machine(&[8000, 1500], 2, 3).is_err());
+        let share = Request {
+            demand: &[1000, 600],
+            gpu: GpuDemand::Share(600),
+            models: ModelSet::ANY,
+        };
+        let d = default_devices(c.devices(m), share.gpu).unwrap();
+        c.allocate_request(m, &share, d).unwrap();
+        assert_eq!(c.devices(m), &[400, 1000]);
+        // A second 600 share only fits the other device; then no whole GPU is left.
+        let d2 = default_devices(c.devices(m), share.gpu).unwrap();
+        assert_eq!(
+            d2,
+            DeviceAlloc::Share {
+                device: 1,
+                milli: 600
+            }
+        );
+        c.allocate_request(m, &share, d2).unwrap();
+        let half = Request {
+            demand: &[0, 500],
+            gpu: GpuDemand::Share(500),
+            models: ModelSet::ANY,
+        };
+        assert!(
+            !c.fits_request(m, &half),
+            "800 milli free in total, but 400 on each device"
+        );
+        assert!(c.fits(m, half.demand), "the aggregate alone would say it fits");
+        // Model constraints.
+        let picky = Request {
+            models: ModelSet::of([2]).unwrap(),
+            ..share
+        };
+        assert!(!c.fits_request(m, &picky));
+        // Wrong devices are refused; the right release restores the device.
+        assert_eq!(
+            c.release_request(
+                m,
+                share.demand,
+                DeviceAlloc::Share {
+                    device: 0,
+                    milli: 700
+                }
+            ),
+            None
+        );
+        c.release_request(m, share.demand, d).unwrap();
+        assert_eq!(c.devices(m), &[1000, 400]);
         c.check_invariants().unwrap();
     }
 }

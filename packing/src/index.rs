@@ -1,12 +1,14 @@
 //! A segment tree over machines holding, per dimension, the largest free amount in each subtree.
 //!
+//! Leaves store `free + 1` for available machines and 0 for unavailable ones, and the search asks
+//! for `demand < stored`: an unavailable machine then fails every demand, even an all-zero one,
+//! without a second structure.
+//!
 //! It answers "the lowest machine id at or after `from` where this demand fits" by descending only
 //! into subtrees whose per-dimension maxima could hold the demand. In one dimension the pruning is
 //! exact and a query costs O(log n); in several dimensions a subtree can pass the test without any
 //! single machine fitting, so the search may backtrack, but it returns exactly what a linear scan
 //! would (the same lowest id), never a different machine.
-
-use crate::resources::fits;
 
 /// Per-dimension maximum free amounts over a power-of-two number of leaves.
 #[derive(Clone, Debug)]
@@ -31,19 +33,27 @@ impl FitIndex {
         &self.max[k * self.dims..(k + 1) * self.dims]
     }
 
-    /// Makes room for `machines` leaves, rebuilding from `free` (all machines' rows) when it grows.
-    pub(crate) fn reserve(&mut self, machines: usize, free: &[u64]) {
+    /// Makes room for `machines` leaves, rebuilding when it grows.
+    pub(crate) fn reserve(&mut self, machines: usize, free: &[u64], available: &[bool]) {
         if machines > self.leaves {
-            self.rebuild(machines, free);
+            self.rebuild(machines, free, available);
         }
     }
 
-    /// Rebuilds the whole tree for `machines` leaves from `free` (all machines' rows), in O(n).
-    pub(crate) fn rebuild(&mut self, machines: usize, free: &[u64]) {
+    /// Rebuilds the whole tree for `machines` leaves from `free` (all machines' rows) and their
+    /// availability, in O(n).
+    pub(crate) fn rebuild(&mut self, machines: usize, free: &[u64], available: &[bool]) {
         self.leaves = machines.next_power_of_two().max(1);
         self.max = vec![0; 2 * self.leaves * self.dims];
         let d = self.dims;
-        self.max[self.leaves * d..self.leaves * d + free.len()].copy_from_slice(free);
+        for (m, row) in free.chunks_exact(d).enumerate() {
+            let leaf = &mut self.max[(self.leaves + m) * d..(self.leaves + m + 1) * d];
+            if available[m] {
+                for (s, &f) in leaf.iter_mut().zip(row) {
+                    *s = f.saturating_add(1);
+                }
+            }
+        }
         for k in (1..self.leaves).rev() {
             self.pull(k);
         }
@@ -59,18 +69,33 @@ impl FitIndex {
         }
     }
 
-    /// Records that machine `leaf` now has `free` available.
-    pub(crate) fn set(&mut self, leaf: usize, free: &[u64]) {
+    /// Records that machine `leaf` now has `free` (and whether it may be used at all).
+    pub(crate) fn set(&mut self, leaf: usize, free: &[u64], available: bool) {
         let d = self.dims;
         let mut k = self.leaves + leaf;
-        self.max[k * d..(k + 1) * d].copy_from_slice(free);
+        for (s, &f) in self.max[k * d..(k + 1) * d].iter_mut().zip(free) {
+            *s = if available { f.saturating_add(1) } else { 0 };
+        }
         while k > 1 {
             k /= 2;
             self.pull(k);
         }
     }
 
-    /// The lowest leaf in `from..machines` whose free amounts hold `demand`.
+    /// The per-dimension largest free amount over available machines, `None` if there are none.
+    pub(crate) fn max_free(&self) -> Option<Vec<u64>> {
+        let root = self.node(1);
+        root.iter()
+            .all(|&s| s > 0)
+            .then(|| root.iter().map(|s| s - 1).collect())
+    }
+
+    /// True unless some dimension of `demand` exceeds every available machine's free amount.
+    pub(crate) fn may_fit(&self, demand: &[u64]) -> bool {
+        demand.iter().zip(self.node(1)).all(|(d, s)| d < s)
+    }
+
+    /// The lowest available leaf in `from..machines` whose free amounts hold `demand`.
     pub(crate) fn first_fit(&self, demand: &[u64], from: usize, machines: usize) -> Option<usize> {
         if from >= machines {
             return None;
@@ -87,7 +112,7 @@ impl FitIndex {
         from: usize,
         machines: usize,
     ) -> Option<usize> {
-        if hi <= from || lo >= machines || !fits(demand, self.node(k)) {
+        if hi <= from || lo >= machines || !demand.iter().zip(self.node(k)).all(|(d, s)| d < s) {
             return None;
         }
         if hi - lo == 1 {

@@ -8,8 +8,10 @@
 //! - [`schema`]: named dimensions and their integer fixed-point units ([`Dim`], [`Schema`]), exact
 //!   decimal parsing and Mesos scalar conversion.
 //! - [`resources`]: [`ResourceTable`], resource vectors stored contiguously, and [`fits`].
-//! - [`cluster`]: [`Cluster`], machines with capacity and free amounts; allocate and release
-//!   answer `None` instead of overdrawing.
+//! - [`cluster`]: [`Cluster`], machines with capacity and free amounts (and GPU devices);
+//!   allocate and release answer `None` instead of overdrawing.
+//! - [`gpu`]: device-level GPU demands, model sets, [`Request`] and device choice.
+//! - [`frag`]: the FGD paper's GPU fragmentation measure against a target workload.
 //! - [`weights`]: validated per-dimension [`Weights`].
 //! - [`policy`]: the built-in policies ([`Kind`]) and [`Policy`], their online decision.
 //! - [`offline`]: [`pack`], a batch into a set of machines.
@@ -20,6 +22,8 @@
 
 pub mod bounds;
 pub mod cluster;
+pub mod frag;
+pub mod gpu;
 mod index;
 pub mod offline;
 pub mod policy;
@@ -29,8 +33,9 @@ pub mod weights;
 
 pub use bounds::{LowerBounds, lower_bounds, martello_toth_l2};
 pub use cluster::{Cluster, MachineId};
-pub use offline::{Items, Packing, pack};
-pub use policy::{Family, Fit, Kind, Policy, Size};
+pub use gpu::{DeviceAlloc, GpuDemand, ModelSet, Request};
+pub use offline::{Items, NoHooks, PackHooks, Packing, pack, pack_with};
+pub use policy::{Family, Fit, Kind, Placement, Policy, Size};
 pub use resources::{ResourceTable, fits};
 pub use schema::{Dim, QuantityError, Schema};
 pub use weights::Weights;
@@ -67,4 +72,7 @@ pub enum Error {
     /// An inconsistent batch of items.
     #[error("items: {0}")]
     Items(String),
+    /// A machine that cannot be added as described.
+    #[error("machine: {0}")]
+    Machine(String),
 }

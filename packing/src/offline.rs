@@ -1,47 +1,77 @@
 //! Offline packing: a batch of items into a set of machines with one policy.
 //!
 //! Item-centric policies take the batch in the policy's order (input order, or a stable decreasing
-//! sort) and place each item with [`Policy::choose`], exactly as the simulator and the live
-//! adapter do online. Bin-centric policies (dot-product, l2-norm) fill machines one at a time with
-//! the best remaining item by the same score, and DRF takes items by progressive filling across
-//! groups.
+//! sort) and place each item with [`Policy::place`], exactly as the simulator and the live adapter
+//! do online. Bin-centric policies (dot-product, l2-norm) fill machines one at a time with the best
+//! remaining item by the same score, and DRF takes items by progressive filling across groups.
+//!
+//! [`pack_with`] adds what a scheduler around the packer knows: per-item eligibility beyond the
+//! request (anti-affinity, ...), a callback on each placement, and mesos-batch's head-of-line rule
+//! (stop at the first item that cannot be placed).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use crate::Error;
 use crate::cluster::{Cluster, MachineId};
+use crate::gpu::{DeviceAlloc, GpuDemand, ModelSet, Request, default_devices};
 use crate::policy::{Kind, Policy, beats, kind_score};
 use crate::resources::ResourceTable;
-use crate::{Error, resources};
 
 /// A batch of items to pack: their demands and, optionally, the group (user, framework, job) of
-/// each one, which only the DRF policy reads.
+/// each one (read by DRF), their GPU device demands and their acceptable GPU models.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Items {
     demands: ResourceTable,
     groups: Option<Vec<u32>>,
+    gpus: Option<Vec<GpuDemand>>,
+    models: Option<Vec<ModelSet>>,
 }
 
 impl Items {
-    /// Items with the given demands and no groups.
+    /// Items with the given demands, no groups, no GPU devices, any GPU model.
     pub fn new(demands: ResourceTable) -> Items {
         Items {
             demands,
             groups: None,
+            gpus: None,
+            models: None,
         }
+    }
+
+    fn check_len(&self, len: usize, what: &str) -> Result<(), Error> {
+        if len != self.demands.len() {
+            return Err(Error::Items(format!(
+                "{len} {what} for {} items",
+                self.demands.len()
+            )));
+        }
+        Ok(())
     }
 
     /// The same items with one group number per item.
     pub fn with_groups(self, groups: Vec<u32>) -> Result<Items, Error> {
-        if groups.len() != self.demands.len() {
-            return Err(Error::Items(format!(
-                "{} groups for {} items",
-                groups.len(),
-                self.demands.len()
-            )));
-        }
+        self.check_len(groups.len(), "groups")?;
         Ok(Items {
             groups: Some(groups),
+            ..self
+        })
+    }
+
+    /// The same items with one GPU device demand per item.
+    pub fn with_gpus(self, gpus: Vec<GpuDemand>) -> Result<Items, Error> {
+        self.check_len(gpus.len(), "GPU demands")?;
+        Ok(Items {
+            gpus: Some(gpus),
+            ..self
+        })
+    }
+
+    /// The same items with one set of acceptable GPU models per item.
+    pub fn with_models(self, models: Vec<ModelSet>) -> Result<Items, Error> {
+        self.check_len(models.len(), "model sets")?;
+        Ok(Items {
+            models: Some(models),
             ..self
         })
     }
@@ -54,6 +84,15 @@ impl Items {
     /// The group of each item, if groups were given.
     pub fn groups(&self) -> Option<&[u32]> {
         self.groups.as_deref()
+    }
+
+    /// Item `i` as a placement request.
+    pub fn request(&self, i: usize) -> Request<'_> {
+        Request {
+            demand: self.demands.row(i),
+            gpu: self.gpus.as_ref().map_or(GpuDemand::None, |g| g[i]),
+            models: self.models.as_ref().map_or(ModelSet::ANY, |m| m[i]),
+        }
     }
 
     /// Number of items.
@@ -71,6 +110,7 @@ impl Items {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Packing {
     assignment: Vec<Option<MachineId>>,
+    devices: Vec<DeviceAlloc>,
     order: Vec<u32>,
 }
 
@@ -78,6 +118,11 @@ impl Packing {
     /// The machine of each item, by item index; `None` for an unplaced item.
     pub fn assignment(&self) -> &[Option<MachineId>] {
         &self.assignment
+    }
+
+    /// The GPU devices each placed item took (`DeviceAlloc::None` otherwise).
+    pub fn devices(&self) -> &[DeviceAlloc] {
+        &self.devices
     }
 
     /// Every item index once, in the order the policy processed them (placed items of a
@@ -115,6 +160,26 @@ impl Packing {
     }
 }
 
+/// What a scheduler around the packer adds: eligibility beyond the request, and a callback on each
+/// placement (to update the state eligibility depends on).
+pub trait PackHooks {
+    /// True when item `item` may go on machine `m` (it already fits there).
+    fn eligible(&self, item: usize, m: MachineId) -> bool;
+    /// Item `item` was placed on `m`.
+    fn placed(&mut self, item: usize, m: MachineId);
+}
+
+/// No constraints beyond the requests.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoHooks;
+
+impl PackHooks for NoHooks {
+    fn eligible(&self, _: usize, _: MachineId) -> bool {
+        true
+    }
+    fn placed(&mut self, _: usize, _: MachineId) {}
+}
+
 /// Packs `items` onto the machines of `cluster` with `policy`, allocating as it goes.
 ///
 /// The cluster may already have allocations (a snapshot of a running cluster); they stay. Every
@@ -123,70 +188,126 @@ impl Packing {
 /// # Panics
 /// If the items' number of dimensions differs from the cluster's.
 pub fn pack(policy: &Policy, cluster: &mut Cluster, items: &Items) -> Packing {
+    pack_with(policy, cluster, items, &mut NoHooks, false)
+}
+
+/// Like [`pack`], with `hooks` consulted for every candidate machine and told of every placement.
+/// With `stop_at_first_unplaced`, items after the first one that cannot be placed are left
+/// unplaced (mesos-batch's head-of-line behaviour); for bin-centric and DRF policies it has no
+/// effect.
+///
+/// # Panics
+/// If the items' number of dimensions differs from the cluster's.
+pub fn pack_with(
+    policy: &Policy,
+    cluster: &mut Cluster,
+    items: &Items,
+    hooks: &mut impl PackHooks,
+    stop_at_first_unplaced: bool,
+) -> Packing {
     let demands = items.demands();
     assert_eq!(
         demands.dims(),
         cluster.dims(),
         "items and machines differ in dimensions"
     );
+    let mut packing = Packing {
+        assignment: vec![None; items.len()],
+        devices: vec![DeviceAlloc::None; items.len()],
+        order: Vec::with_capacity(items.len()),
+    };
     if let Some(order) = policy.static_order(demands, cluster) {
-        return place_in_order(policy, cluster, demands, order);
+        let mut blocked = false;
+        for &i in &order {
+            packing.order.push(i);
+            if blocked {
+                continue;
+            }
+            let placed = place_one(policy, cluster, items, i as usize, hooks, &mut packing);
+            blocked = stop_at_first_unplaced && !placed;
+        }
+        return packing;
     }
     match policy.kind() {
-        Some(kind @ (Kind::DotProduct | Kind::L2Norm)) => bin_centric(policy, kind, cluster, demands),
-        Some(Kind::Drf) => progressive_filling(policy, cluster, items),
+        Some(kind @ (Kind::DotProduct | Kind::L2Norm)) => {
+            bin_centric(policy, kind, cluster, items, hooks, &mut packing);
+        }
+        Some(Kind::Drf) => progressive_filling(policy, cluster, items, hooks, &mut packing),
         _ => unreachable!("every other policy has a static order"),
     }
+    packing
 }
 
-fn place_in_order(policy: &Policy, c: &mut Cluster, demands: &ResourceTable, order: Vec<u32>) -> Packing {
-    let mut assignment = vec![None; demands.len()];
-    for &i in &order {
-        let demand = demands.row(i as usize);
-        if let Some(m) = policy.choose(c, demand) {
-            c.allocate(m, demand)
-                .expect("policies only choose machines where the task fits");
-            assignment[i as usize] = Some(m);
-        }
-    }
-    Packing { assignment, order }
+/// Places item `i` with the policy's online decision; true when it was placed.
+fn place_one(
+    policy: &Policy,
+    c: &mut Cluster,
+    items: &Items,
+    i: usize,
+    hooks: &mut impl PackHooks,
+    packing: &mut Packing,
+) -> bool {
+    let request = items.request(i);
+    let Some(p) = policy.place(c, &request, |m| hooks.eligible(i, m)) else {
+        return false;
+    };
+    c.allocate_request(p.machine, &request, p.devices)
+        .expect("policies only choose machines where the task fits");
+    hooks.placed(i, p.machine);
+    packing.assignment[i] = Some(p.machine);
+    packing.devices[i] = p.devices;
+    true
 }
 
 /// Fill machines in id order, each time with the remaining item of highest score.
-fn bin_centric(policy: &Policy, kind: Kind, c: &mut Cluster, demands: &ResourceTable) -> Packing {
-    let mut assignment = vec![None; demands.len()];
-    let mut order = Vec::with_capacity(demands.len());
-    let mut remaining: Vec<u32> = (0..demands.len() as u32).collect();
+fn bin_centric(
+    policy: &Policy,
+    kind: Kind,
+    c: &mut Cluster,
+    items: &Items,
+    hooks: &mut impl PackHooks,
+    packing: &mut Packing,
+) {
+    let mut remaining: Vec<u32> = (0..items.len() as u32).collect();
     for m in c.machine_ids() {
         loop {
             let mut best: Option<(usize, f64)> = None;
             for (pos, &i) in remaining.iter().enumerate() {
-                let demand = demands.row(i as usize);
-                if !resources::fits(demand, c.free(m)) {
+                let request = items.request(i as usize);
+                if !c.fits_request(m, &request) || !hooks.eligible(i as usize, m) {
                     continue;
                 }
-                let s = kind_score(kind, c, m, demand, policy.weights(), policy.seed());
+                let s = kind_score(kind, c, m, request.demand, policy.weights(), policy.seed());
                 if best.is_none_or(|(_, b)| beats(s, b)) {
                     best = Some((pos, s));
                 }
             }
             let Some((pos, _)) = best else { break };
-            let i = remaining.remove(pos);
-            c.allocate(m, demands.row(i as usize))
+            let i = remaining.remove(pos) as usize;
+            let request = items.request(i);
+            let devices = default_devices(c.devices(m), request.gpu).expect("the request fits its devices");
+            c.allocate_request(m, &request, devices)
                 .expect("the chosen item fits");
-            assignment[i as usize] = Some(m);
-            order.push(i);
+            hooks.placed(i, m);
+            packing.assignment[i] = Some(m);
+            packing.devices[i] = devices;
+            packing.order.push(i as u32);
         }
         if remaining.is_empty() {
             break;
         }
     }
-    order.extend(remaining);
-    Packing { assignment, order }
+    packing.order.extend(remaining);
 }
 
 /// DRF: always serve the group with the lowest weighted dominant share, placing first-fit.
-fn progressive_filling(policy: &Policy, c: &mut Cluster, items: &Items) -> Packing {
+fn progressive_filling(
+    policy: &Policy,
+    c: &mut Cluster,
+    items: &Items,
+    hooks: &mut impl PackHooks,
+    packing: &mut Packing,
+) {
     let demands = items.demands();
     let n = demands.len();
     let own_groups: Vec<u32>;
@@ -198,11 +319,10 @@ fn progressive_filling(policy: &Policy, c: &mut Cluster, items: &Items) -> Packi
         }
     };
     // Per group: its items in input order, a cursor, and what it has been allocated.
-    let mut members: Vec<Vec<u32>> = Vec::new();
     let mut group_ids: Vec<u32> = groups.to_vec();
     group_ids.sort_unstable();
     group_ids.dedup();
-    members.resize(group_ids.len(), Vec::new());
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); group_ids.len()];
     let slot = |g: u32| group_ids.binary_search(&g).expect("group listed");
     for (i, &g) in groups.iter().enumerate() {
         members[slot(g)].push(i as u32);
@@ -216,18 +336,12 @@ fn progressive_filling(policy: &Policy, c: &mut Cluster, items: &Items) -> Packi
     let mut heap: BinaryHeap<Reverse<(u64, usize)>> = (0..group_ids.len())
         .map(|s| Reverse((0f64.to_bits(), s)))
         .collect();
-    let mut assignment = vec![None; n];
-    let mut order = Vec::with_capacity(n);
     while let Some(Reverse((_, s))) = heap.pop() {
         let i = members[s][next[s]];
         next[s] += 1;
-        order.push(i);
-        let demand = demands.row(i as usize);
-        if let Some(m) = policy.choose(c, demand) {
-            c.allocate(m, demand)
-                .expect("first fit only returns fitting machines");
-            assignment[i as usize] = Some(m);
-            for (d, &x) in demand.iter().enumerate() {
+        packing.order.push(i);
+        if place_one(policy, c, items, i as usize, hooks, packing) {
+            for (d, &x) in demands.row(i as usize).iter().enumerate() {
                 allocated[s * dims + d] += x as f64;
             }
         }
@@ -239,5 +353,4 @@ fn progressive_filling(policy: &Policy, c: &mut Cluster, items: &Items) -> Packi
             heap.push(Reverse((share.to_bits(), s)));
         }
     }
-    Packing { assignment, order }
 }

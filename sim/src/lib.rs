@@ -1,13 +1,140 @@
 //! packsim's cluster simulator, and the workload model it replays.
 //!
-//! `sim` knows workloads, not files: trace formats are the `datasets` crate's business, which turns
-//! them into the types of [`workload`]. Placement decisions are the `packing` crate's.
+//! A run replays a [`Workload`] against a cluster under one `packing` [`Policy`](packing::Policy),
+//! used unchanged, in one of three scheduler [`Model`]s: the global view (kube/Borg-like), the
+//! Mesos offer cycle, or the FGD paper's arrive-only packing replay. The engine is a priority queue
+//! of integer-time events with ties broken by scheduling order; there is no wall clock, no thread
+//! and no global state, so the same workload, policy, configuration and seed give byte-identical
+//! output. Parallelism belongs across runs (the `reports` crate), never inside one.
+//!
+//! `sim` knows workloads, not files: trace formats are the `datasets` crate's business.
 //!
 //! Map:
 //! - [`workload`]: machines, tasks and machine events in integer units and microseconds.
+//! - [`engine`]: the event queue.
+//! - [`config`]: models and options.
+//! - [`metrics`]: samples, the summary, and the CSV of a time series.
+//! - `state`, `timed`, `arrive`: the simulated cluster, the timed models, the arrive-only replay.
 
+mod arrive;
+pub mod config;
+pub mod engine;
+mod error;
+pub mod metrics;
+mod state;
+mod timed;
 pub mod workload;
 
+use packing::{Policy, Schema};
+
+pub use config::{ArriveOnly, Config, Model, Offers, OnMachineLoss, QueueOrder};
+pub use error::Error;
+pub use metrics::{Sample, Summary, WaitStats, write_series};
 pub use workload::{
     GpuInventory, GpuRequest, MachineChange, MachineEvent, MachineSpec, SECOND, TaskSpec, Time, Workload,
 };
+
+/// What a run produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// The dimensions of the series' amounts.
+    pub schema: Schema,
+    /// The summary.
+    pub summary: Summary,
+    /// The time series.
+    pub series: Vec<Sample>,
+}
+
+/// How far a run has got, for progress displays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Tasks arrived so far.
+    pub arrived: u64,
+    /// Simulated time (µs), or tasks arrived in an arrive-only replay.
+    pub time: Time,
+}
+
+/// Runs `workload` under `policy` with `config`.
+pub fn run(workload: &Workload, policy: &Policy, config: &Config) -> Result<Outcome, Error> {
+    run_with_progress(workload, policy, config, &mut |_| {})
+}
+
+/// Like [`run`], calling `progress` now and then.
+pub fn run_with_progress(
+    workload: &Workload,
+    policy: &Policy,
+    config: &Config,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, Error> {
+    match &config.model {
+        Model::ArriveOnly(spec) => arrive::run(workload, policy, config, spec, progress),
+        _ => {
+            let span = workload
+                .tasks
+                .first()
+                .zip(workload.tasks.last())
+                .map(|(a, b)| (a.arrival, b.arrival));
+            let mut sorted;
+            let tasks: &[TaskSpec] = if workload.tasks.windows(2).all(|w| w[0].arrival <= w[1].arrival) {
+                &workload.tasks
+            } else {
+                sorted = workload.tasks.clone();
+                sorted.sort_by_key(|t| t.arrival);
+                &sorted
+            };
+            let mut events = workload.machine_events.clone();
+            events.sort_by_key(|e| e.time);
+            timed::run(
+                timed::Input {
+                    name: &workload.name,
+                    schema: &workload.schema,
+                    machines: &workload.machines,
+                    machine_events: &events,
+                    tasks: tasks.iter().cloned(),
+                    span,
+                    target: Some(&workload.tasks),
+                },
+                policy,
+                config,
+                progress,
+            )
+        }
+    }
+}
+
+/// Runs a timed model over `tasks`, streamed in arrival order, on the machines and machine events
+/// of `cluster` (whose own task list must be empty): memory holds only live and queued tasks.
+pub fn run_stream(
+    cluster: &Workload,
+    tasks: impl Iterator<Item = TaskSpec>,
+    policy: &Policy,
+    config: &Config,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, Error> {
+    if matches!(config.model, Model::ArriveOnly(_)) {
+        return Err(Error::Workload(
+            "the arrive-only replay samples from the whole workload: use `run`".into(),
+        ));
+    }
+    if !cluster.tasks.is_empty() {
+        return Err(Error::Workload(
+            "run_stream takes its tasks from the stream: the workload's own list must be empty".into(),
+        ));
+    }
+    let mut events = cluster.machine_events.clone();
+    events.sort_by_key(|e| e.time);
+    timed::run(
+        timed::Input {
+            name: &cluster.name,
+            schema: &cluster.schema,
+            machines: &cluster.machines,
+            machine_events: &events,
+            tasks,
+            span: None,
+            target: None,
+        },
+        policy,
+        config,
+        progress,
+    )
+}

@@ -3,3 +3,4 @@
 pub mod dataset;
 pub mod pack;
 pub mod policies;
+pub mod replay;

@@ -15,6 +15,7 @@ use std::fmt;
 pub use kind::{Family, Fit, Kind, Size};
 
 use crate::cluster::{Cluster, MachineId};
+use crate::gpu::{DeviceAlloc, Request, default_devices};
 use crate::resources::ResourceTable;
 use crate::{Error, Schema, Weights};
 
@@ -180,7 +181,41 @@ impl Policy {
     /// Chooses a machine for one task given the cluster state; `None` when the policy places it
     /// nowhere. Never allocates memory for schemas of up to 8 dimensions.
     pub fn choose(&self, c: &Cluster, demand: &[u64]) -> Option<MachineId> {
+        self.choose_by(c, demand, |_| true, |m| c.fits(m, demand))
+    }
+
+    /// Places one request: the machine this policy chooses among those where the request fits
+    /// (demand, GPU devices, GPU models) and `eligible` agrees (anti-affinity and other constraints
+    /// the caller tracks), and the GPU devices it takes there.
+    pub fn place(
+        &self,
+        c: &Cluster,
+        request: &Request<'_>,
+        eligible: impl Fn(MachineId) -> bool,
+    ) -> Option<Placement> {
+        let listed = |m: MachineId| c.is_available(m) && request.models.allows(c.model(m)) && eligible(m);
+        let fit = |m: MachineId| c.fits_request(m, request) && eligible(m);
+        let machine = self.choose_by(c, request.demand, listed, fit)?;
+        let devices = default_devices(c.devices(machine), request.gpu)?;
+        Some(Placement { machine, devices })
+    }
+
+    /// The decision itself. `fit(m)`: the task can go on `m` (implies that its aggregate demand
+    /// fits); `listed(m)`: `m` is among the machines offered at all (only satyr's max-rest, which
+    /// weighs machines whether or not the task fits, needs this).
+    fn choose_by(
+        &self,
+        c: &Cluster,
+        demand: &[u64],
+        listed: impl Fn(MachineId) -> bool,
+        fit: impl Fn(MachineId) -> bool,
+    ) -> Option<MachineId> {
         debug_assert_eq!(c.dims(), self.schema.len());
+        // Some dimension exceeds every machine's free amount: nothing can fit, in O(d) (every rule
+        // would come to the same conclusion, satyr's max-rest included).
+        if !c.may_fit(demand) {
+            return None;
+        }
         let w = &self.weights;
         match &self.rule {
             Rule::One(kind) => match *kind {
@@ -188,13 +223,17 @@ impl Policy {
                 | Kind::SatyrFfd
                 | Kind::Fit(Fit::First)
                 | Kind::Decreasing(Fit::First, _)
-                | Kind::Drf => c.first_fit(demand),
-                Kind::Fit(Fit::Next) | Kind::Decreasing(Fit::Next, _) => c.first_fit_from(c.cursor(), demand),
-                Kind::SatyrMr => satyr::max_rest(c, demand, w.values()),
-                Kind::SatyrBf | Kind::SatyrBfd => satyr::best_fit(c, demand, w.values()),
-                k => score::best_machine(k, c, demand, w, self.seed),
+                | Kind::Drf => first_fit(c, demand, 0, c.len(), &fit),
+                Kind::Fit(Fit::Next) | Kind::Decreasing(Fit::Next, _) => {
+                    let start = c.cursor().index().min(c.len());
+                    first_fit(c, demand, start, c.len(), &fit)
+                        .or_else(|| first_fit(c, demand, 0, start, &fit))
+                }
+                Kind::SatyrMr => satyr::max_rest(c, w.values(), listed, fit),
+                Kind::SatyrBf | Kind::SatyrBfd => satyr::best_fit(c, demand, w.values(), fit),
+                k => score::best_machine(k, c, demand, w, self.seed, fit),
             },
-            Rule::Sum(parts) => score::argmax(c, demand, |m| {
+            Rule::Sum(parts) => score::argmax(c, fit, |m| {
                 parts
                     .iter()
                     .map(|&(k, mult)| mult * score::score(k, c, m, demand, w, self.seed))
@@ -253,6 +292,34 @@ impl fmt::Display for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name())
     }
+}
+
+/// The lowest machine id in `from..to` passing `fit`, found through the cluster's first-fit index
+/// (which already checks the aggregate demand and availability).
+fn first_fit(
+    c: &Cluster,
+    demand: &[u64],
+    from: usize,
+    to: usize,
+    fit: &impl Fn(MachineId) -> bool,
+) -> Option<MachineId> {
+    let mut from = from;
+    while let Some(m) = c.first_fit_in(demand, from, to) {
+        if fit(m) {
+            return Some(m);
+        }
+        from = m.index() + 1;
+    }
+    None
+}
+
+/// Where a policy put a request: the machine and the GPU devices it takes there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Placement {
+    /// The machine.
+    pub machine: MachineId,
+    /// The GPU devices on it.
+    pub devices: DeviceAlloc,
 }
 
 /// Relative difference below which two scores or weights are a tie.

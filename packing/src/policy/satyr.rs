@@ -32,24 +32,48 @@ pub(crate) fn item_weights(items: &ResourceTable, coefficients: &[f64]) -> Vec<f
         .collect()
 }
 
-/// satyr's `mr` for one task: the machine whose free amounts weigh most relative to all machines'
-/// free amounts is the only candidate; `None` if the task does not fit there.
-pub(crate) fn max_rest(c: &Cluster, demand: &[u64], coefficients: &[f64]) -> Option<MachineId> {
-    let sums = c.total_free();
+/// satyr's `mr` for one task: among the `listed` machines (satyr's list of offers), the one whose
+/// free amounts weigh most relative to all listed machines' free amounts is the only candidate;
+/// `None` if the task does not `fit` there.
+pub(crate) fn max_rest(
+    c: &Cluster,
+    coefficients: &[f64],
+    listed: impl Fn(MachineId) -> bool,
+    fit: impl Fn(MachineId) -> bool,
+) -> Option<MachineId> {
+    let dims = c.dims();
+    let mut sums_inline = [0u128; 8];
+    let mut sums_heap = Vec::new();
+    let sums: &mut [u128] = if dims <= sums_inline.len() {
+        &mut sums_inline[..dims]
+    } else {
+        sums_heap.resize(dims, 0);
+        &mut sums_heap
+    };
+    for m in c.machine_ids().filter(|&m| listed(m)) {
+        for (s, &f) in sums.iter_mut().zip(c.free(m)) {
+            *s += u128::from(f);
+        }
+    }
     let mut best: Option<(MachineId, f64)> = None;
-    for m in c.machine_ids() {
+    for m in c.machine_ids().filter(|&m| listed(m)) {
         let w = weight(c.free(m).iter().copied(), sums, coefficients);
         if best.is_none_or(|(_, b)| beats(w, b)) {
             best = Some((m, w));
         }
     }
     let (m, _) = best?;
-    c.fits(m, demand).then_some(m)
+    fit(m).then_some(m)
 }
 
-/// satyr's `bf` for one task: among machines where it fits, the smallest residual weighted
+/// satyr's `bf` for one task: among machines where it `fit`s, the smallest residual weighted
 /// relative to the candidates' residuals.
-pub(crate) fn best_fit(c: &Cluster, demand: &[u64], coefficients: &[f64]) -> Option<MachineId> {
+pub(crate) fn best_fit(
+    c: &Cluster,
+    demand: &[u64],
+    coefficients: &[f64],
+    fit: impl Fn(MachineId) -> bool,
+) -> Option<MachineId> {
     let dims = c.dims();
     // Residual sums over the candidates; 3 dimensions matter to satyr but the schema may have more.
     let mut sums_inline = [0u128; 8];
@@ -61,7 +85,7 @@ pub(crate) fn best_fit(c: &Cluster, demand: &[u64], coefficients: &[f64]) -> Opt
         &mut sums_heap
     };
     let mut any = false;
-    for m in c.machine_ids().filter(|&m| c.fits(m, demand)) {
+    for m in c.machine_ids().filter(|&m| fit(m)) {
         any = true;
         for (d, (&f, &x)) in c.free(m).iter().zip(demand).enumerate() {
             sums[d] += u128::from(f - x);
@@ -71,7 +95,7 @@ pub(crate) fn best_fit(c: &Cluster, demand: &[u64], coefficients: &[f64]) -> Opt
         return None;
     }
     let mut best: Option<(MachineId, f64)> = None;
-    for m in c.machine_ids().filter(|&m| c.fits(m, demand)) {
+    for m in c.machine_ids().filter(|&m| fit(m)) {
         let residual = c.free(m).iter().zip(demand).map(|(f, x)| f - x);
         let w = weight(residual, sums, coefficients);
         if best.is_none_or(|(_, b)| beats(-w, -b)) {

@@ -9,7 +9,7 @@ use crate::policy::beats;
 use crate::policy::kind::{Fit, Kind};
 use crate::weights::Weights;
 
-/// The fitting machine with the highest `kind` score, lowest id on ties.
+/// The machine passing `fit` with the highest `kind` score, lowest id on ties.
 ///
 /// The match on `kind` sits outside the scan, so each kind gets its own tight loop.
 pub(crate) fn best_machine(
@@ -18,31 +18,36 @@ pub(crate) fn best_machine(
     demand: &[u64],
     w: &Weights,
     seed: u64,
+    fit: impl Fn(MachineId) -> bool,
 ) -> Option<MachineId> {
     match kind {
         Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _) => {
-            argmax(c, demand, |m| 100.0 * (1.0 - residual(c, m, demand, w)))
+            argmax(c, fit, |m| 100.0 * (1.0 - residual(c, m, demand, w)))
         }
         Kind::Fit(Fit::Worst) | Kind::Decreasing(Fit::Worst, _) => {
-            argmax(c, demand, |m| 100.0 * residual(c, m, demand, w))
+            argmax(c, fit, |m| 100.0 * residual(c, m, demand, w))
         }
-        Kind::DotProduct => argmax(c, demand, |m| dot_product(c, m, demand, w)),
-        Kind::L2Norm => argmax(c, demand, |m| l2_norm(c, m, demand, w)),
-        Kind::KubeLeastAllocated => argmax(c, demand, |m| kube_least_allocated(c, m, demand, w)),
-        Kind::KubeMostAllocated => argmax(c, demand, |m| kube_most_allocated(c, m, demand, w)),
-        Kind::KubeBalancedAllocation => argmax(c, demand, |m| kube_balanced_allocation(c, m, demand, w)),
-        Kind::FenzoCpuMem => argmax(c, demand, |m| fenzo(c, m, demand, w)),
-        Kind::Random => argmax(c, demand, |m| random(c, m, seed)),
+        Kind::DotProduct => argmax(c, fit, |m| dot_product(c, m, demand, w)),
+        Kind::L2Norm => argmax(c, fit, |m| l2_norm(c, m, demand, w)),
+        Kind::KubeLeastAllocated => argmax(c, fit, |m| kube_least_allocated(c, m, demand, w)),
+        Kind::KubeMostAllocated => argmax(c, fit, |m| kube_most_allocated(c, m, demand, w)),
+        Kind::KubeBalancedAllocation => argmax(c, fit, |m| kube_balanced_allocation(c, m, demand, w)),
+        Kind::FenzoCpuMem => argmax(c, fit, |m| fenzo(c, m, demand, w)),
+        Kind::Random => argmax(c, fit, |m| random(c, m, seed)),
         _ => unreachable!("{kind} is not a scoring policy"),
     }
 }
 
-/// The fitting machine with the highest score; the lowest id among equal scores.
+/// The machine passing `fit` with the highest score; the lowest id among equal scores.
 #[inline]
-pub(crate) fn argmax(c: &Cluster, demand: &[u64], score: impl Fn(MachineId) -> f64) -> Option<MachineId> {
+pub(crate) fn argmax(
+    c: &Cluster,
+    fit: impl Fn(MachineId) -> bool,
+    score: impl Fn(MachineId) -> f64,
+) -> Option<MachineId> {
     let mut best: Option<(MachineId, f64)> = None;
     for m in c.machine_ids() {
-        if !c.fits(m, demand) {
+        if !fit(m) {
             continue;
         }
         let s = score(m);

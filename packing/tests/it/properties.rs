@@ -370,3 +370,84 @@ fn drf_serves_the_group_with_the_lowest_dominant_share() {
     assert_eq!(packing.order(), [0, 3, 4, 1, 5, 2]);
     assert_eq!(packing.unplaced(), vec![2]);
 }
+
+/// A GPU demand: none, a share of one device, or 1, 2 or 4 whole devices.
+fn gpu_demand() -> impl Strategy<Value = packing::GpuDemand> {
+    prop_oneof![
+        Just(packing::GpuDemand::None),
+        (1u32..1000).prop_map(packing::GpuDemand::Share),
+        prop::sample::select(vec![1u32, 2, 4]).prop_map(packing::GpuDemand::Whole),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn gpu_devices_always_agree_with_the_gpu_dimension(
+        gpus in vec(prop::sample::select(vec![0u32, 1, 2, 4, 8]), 1..8),
+        ops in vec((gpu_demand(), 0u64..=16, any::<bool>()), 0..80),
+        policy in prop::sample::select(vec!["first-fit", "best-fit", "worst-fit", "kube-most-allocated", "random"]),
+    ) {
+        // Machines of (cpus, gpus); tasks place with the policy and leave at random.
+        let schema = packing::Schema::uniform(&["cpus", "gpus"], 3).unwrap();
+        let mut c = Cluster::with_gpus(2, 1);
+        for (i, &n) in gpus.iter().enumerate() {
+            c.add_gpu_machine(&[16, 1000 * u64::from(n)], n, (i % 3) as u16).unwrap();
+        }
+        let p = Policy::parse(policy, &schema).unwrap();
+        let mut running: Vec<(MachineId, Vec<u64>, packing::DeviceAlloc)> = Vec::new();
+        for (gpu, cpus, leave) in ops {
+            if leave && !running.is_empty() {
+                let (m, demand, devices) = running.remove(cpus as usize % running.len());
+                prop_assert!(c.release_request(m, &demand, devices).is_some());
+            } else {
+                let demand = vec![cpus, gpu.milli()];
+                let request = packing::Request { demand: &demand, gpu, models: packing::ModelSet::ANY };
+                if let Some(place) = p.place(&c, &request, |_| true) {
+                    prop_assert!(c.fits_request(place.machine, &request));
+                    prop_assert!(c.allocate_request(place.machine, &request, place.devices).is_some());
+                    running.push((place.machine, demand, place.devices));
+                } else {
+                    // Nothing fits: no machine can hold the request at all.
+                    prop_assert!(c.machine_ids().all(|m| !c.fits_request(m, &request)));
+                }
+            }
+            prop_assert!(c.check_invariants().is_ok(), "{:?}", c.check_invariants());
+        }
+        for (m, demand, devices) in running {
+            prop_assert!(c.release_request(m, &demand, devices).is_some());
+        }
+        prop_assert!(c.machine_ids().all(|m| c.is_idle(m) && c.devices(m).iter().all(|&f| f == 1000)));
+    }
+
+    #[test]
+    fn place_respects_availability_models_and_eligibility(
+        inst in instance(3, 10, 1, 20),
+        down in vec(any::<bool>(), 10),
+        banned in vec(any::<bool>(), 10),
+        task in vec(0u64..=10, 3),
+    ) {
+        let dims = inst.weights.len();
+        let mut c = Cluster::from_capacities(&table(&inst.caps, dims));
+        for m in c.machine_ids() {
+            if down[m.index()] {
+                c.set_available(m, false);
+            }
+        }
+        let demand = &task[..dims];
+        let request = packing::Request::plain(demand);
+        for kind in Kind::all() {
+            let p = Policy::from_kind(kind, &schema(dims)).unwrap();
+            let chosen = p.place(&c, &request, |m| !banned[m.index()]);
+            if let Some(place) = chosen {
+                let m = place.machine.index();
+                prop_assert!(!down[m] && !banned[m], "{} chose {}", kind, m);
+                prop_assert!(packing::fits(demand, c.free(place.machine)));
+            } else if kind != Kind::SatyrMr {
+                let any = c.machine_ids().any(|m| !down[m.index()] && !banned[m.index()] && packing::fits(demand, c.free(m)));
+                prop_assert!(!any, "{} placed nothing though a machine was eligible", kind);
+            }
+        }
+    }
+}

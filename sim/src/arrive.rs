@@ -1,0 +1,201 @@
+//! The FGD paper's arrive-only packing replay.
+//!
+//! Tasks are sampled with replacement from the workload (seeded) until their demand in the
+//! replay's dimension reaches `target` × capacity, in random order; each arrives in turn, is placed
+//! if anything fits and fails otherwise, and never leaves. The series has one sample for every 1%
+//! of capacity the arrived demand crosses, so policies can be compared at equal arrived demand.
+
+use packing::Policy;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::{ArriveOnly, Config};
+use crate::error::Error;
+use crate::metrics::{FragCache, Recorder, Sample, Shape, Summary, minimal_shapes, stranded};
+use crate::state::{SimCluster, Tasks};
+use crate::workload::{Workload, dims};
+use crate::{Outcome, Progress};
+
+pub(crate) fn run(
+    workload: &Workload,
+    policy: &Policy,
+    config: &Config,
+    spec: &ArriveOnly,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Outcome, Error> {
+    let schema = &workload.schema;
+    if policy.schema() != schema {
+        return Err(Error::Workload(format!(
+            "the policy was built for dimensions {} but the workload has {}",
+            policy.schema().names(),
+            schema.names()
+        )));
+    }
+    let dim_name = spec.dimension.clone().unwrap_or_else(|| {
+        if schema.index_of(dims::GPUS).is_some() {
+            dims::GPUS
+        } else {
+            dims::CPUS
+        }
+        .to_string()
+    });
+    let dim = schema.index_of(&dim_name).ok_or_else(|| {
+        Error::Workload(format!(
+            "no dimension `{dim_name}` to measure arrived demand in (the workload has {})",
+            schema.names()
+        ))
+    })?;
+    if workload.tasks.is_empty() {
+        return Err(Error::Workload("the workload has no tasks to sample".into()));
+    }
+    let mut c = SimCluster::new(schema);
+    for m in &workload.machines {
+        c.add(m)?;
+    }
+    let capacity: u128 = c.available_capacity[dim];
+    if capacity == 0 {
+        return Err(Error::Workload(format!(
+            "the cluster has no `{dim_name}` capacity"
+        )));
+    }
+    if workload
+        .tasks
+        .iter()
+        .all(|t| t.demand.get(dim).copied().unwrap_or(0) == 0)
+    {
+        return Err(Error::Workload(format!(
+            "no task asks for `{dim_name}`, so its demand can never reach the target"
+        )));
+    }
+    // Sample with replacement until the demand reaches target × capacity.
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let goal = (spec.target * capacity as f64).ceil() as u128;
+    let mut picks = Vec::new();
+    let mut sampled: u128 = 0;
+    while sampled < goal {
+        let i = rng.random_range(0..workload.tasks.len());
+        sampled += u128::from(workload.tasks[i].demand.get(dim).copied().unwrap_or(0));
+        picks.push(i);
+    }
+    // Fisher–Yates with the same generator: the paper shuffles the sampled pods too.
+    for i in (1..picks.len()).rev() {
+        let j = rng.random_range(0..=i);
+        picks.swap(i, j);
+    }
+    let cpu_dim = c.cpu_dim;
+    let mut frag = match (c.gpu_dim, cpu_dim) {
+        (Some(_), Some(cpu)) => Some(FragCache::new(
+            crate::timed::target_workload(&mut c, &workload.tasks, cpu)?,
+            cpu,
+        )),
+        _ => None,
+    };
+    // The shapes tasks come in, for the stranded-resources measure.
+    let mut shapes_src = Vec::new();
+    let mut tasks = Tasks::default();
+    for (seq, spec) in workload.tasks.iter().enumerate() {
+        let t = c.task(spec, seq as u64)?;
+        shapes_src.push(Shape {
+            demand: t.demand.clone(),
+            gpu: t.gpu,
+            models: t.models,
+        });
+    }
+    let shapes = minimal_shapes(shapes_src);
+    let mut rec = Recorder::new(schema.len());
+    let (mut arrived, mut placed, mut failed, mut arrived_demand) = (0u64, 0u64, 0u64, 0u128);
+    let mut next_pct = 0u32;
+    let record = |c: &mut SimCluster,
+                  frag: &mut Option<FragCache>,
+                  arrived: u64,
+                  placed: u64,
+                  failed: u64,
+                  pct: f64,
+                  rec: &mut Recorder| {
+        let gpu_fragmentation = frag.as_mut().map(|f| f.total(&c.cluster));
+        rec.push(Sample {
+            time: arrived as i64,
+            arrived_pct: Some(pct),
+            allocated: c.allocated(),
+            capacity: c.available_capacity.iter().map(|&x| x as u64).collect(),
+            stranded: stranded(&c.cluster, &shapes),
+            machines_available: c.machines_available,
+            machines_used: c.machines_used,
+            pending: 0,
+            running: placed,
+            arrived,
+            placed,
+            finished: 0,
+            failed,
+            gpu_fragmentation,
+        });
+    };
+    record(&mut c, &mut frag, 0, 0, 0, 0.0, &mut rec);
+    next_pct += 1;
+    for (n, &i) in picks.iter().enumerate() {
+        let spec_task = &workload.tasks[i];
+        let task = c.task(spec_task, n as u64)?;
+        arrived += 1;
+        arrived_demand += u128::from(task.demand[dim]);
+        match c.place(policy, &task) {
+            Some(p) => {
+                let slot = tasks.insert(task);
+                c.record_start(slot, p.machine);
+                if let Some(f) = &mut frag {
+                    f.invalidate(p.machine);
+                }
+                placed += 1;
+            }
+            None => failed += 1,
+        }
+        let pct = 100.0 * arrived_demand as f64 / capacity as f64;
+        while f64::from(next_pct) <= pct {
+            record(&mut c, &mut frag, arrived, placed, failed, pct, &mut rec);
+            next_pct += 1;
+        }
+        if n % 4096 == 0 {
+            progress(Progress {
+                arrived,
+                time: n as i64,
+            });
+        }
+    }
+    let final_pct = 100.0 * arrived_demand as f64 / capacity as f64;
+    record(&mut c, &mut frag, arrived, placed, failed, final_pct, &mut rec);
+    progress(Progress {
+        arrived,
+        time: arrived as i64,
+    });
+    let last = rec.samples.last().expect("recorded").clone();
+    let utilisation = last.utilisation();
+    let summary = Summary {
+        workload: workload.name.clone(),
+        policy: policy.name(),
+        model: config.model.name().to_string(),
+        seed: config.seed,
+        machines: c.cluster.len() as u64,
+        arrived,
+        placed,
+        finished: 0,
+        failed,
+        running: placed,
+        unplaced: 0,
+        requeued: 0,
+        wait: None,
+        makespan: None,
+        utilisation,
+        mean_machines_used: f64::from(last.machines_used),
+        peak_machines_used: last.machines_used,
+        stranded: rec.mean_stranded(),
+        gpu_fragmentation_ratio: last
+            .gpu_fragmentation
+            .map(|(f, idle)| if idle == 0 { 0.0 } else { f / idle as f64 }),
+        arrived_pct: Some(final_pct),
+        events: arrived,
+    };
+    Ok(Outcome {
+        schema: schema.clone(),
+        summary,
+        series: rec.samples,
+    })
+}

@@ -1,0 +1,400 @@
+//! What a run measures: a time series of samples and a summary.
+
+use std::fmt::Write as _;
+use std::io;
+
+use packing::frag::{TargetWorkload, fragmentation_of, idle_gpu};
+use packing::{Cluster, GpuDemand, MachineId, ModelSet, Request, Schema};
+
+use crate::workload::{SECOND, Time};
+
+/// The state of the cluster at one point of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// Simulated time (µs); in an arrive-only replay, the number of tasks arrived so far.
+    pub time: Time,
+    /// Arrive-only: arrived demand as a percentage of capacity in the replay's dimension.
+    pub arrived_pct: Option<f64>,
+    /// Per dimension, the amount allocated to tasks.
+    pub allocated: Vec<u64>,
+    /// Per dimension, the capacity of available machines.
+    pub capacity: Vec<u64>,
+    /// Per dimension, free capacity on machines where no queued task's shape fits.
+    pub stranded: Vec<u64>,
+    /// Available machines.
+    pub machines_available: u32,
+    /// Machines running at least one task.
+    pub machines_used: u32,
+    /// Tasks waiting to be placed.
+    pub pending: u64,
+    /// Tasks running.
+    pub running: u64,
+    /// Tasks arrived so far (instances).
+    pub arrived: u64,
+    /// Placements so far (a requeued task counts once per placement).
+    pub placed: u64,
+    /// Tasks finished so far.
+    pub finished: u64,
+    /// Tasks failed so far (killed on a lost machine, out of retries, or fitting nowhere in an
+    /// arrive-only replay).
+    pub failed: u64,
+    /// GPU clusters: the FGD fragmentation Σ F_n(M) in milli-GPU, and the idle GPU milli.
+    pub gpu_fragmentation: Option<(f64, u64)>,
+}
+
+impl Sample {
+    /// Allocation as a fraction of available capacity, per dimension (0 where there is none).
+    pub fn utilisation(&self) -> Vec<f64> {
+        self.allocated
+            .iter()
+            .zip(&self.capacity)
+            .map(|(&a, &c)| if c == 0 { 0.0 } else { a as f64 / c as f64 })
+            .collect()
+    }
+}
+
+/// Wait-time statistics in seconds, over tasks that were placed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WaitStats {
+    /// Tasks counted.
+    pub count: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl WaitStats {
+    /// Statistics of `waits` (µs), nearest-rank percentiles; `None` when empty.
+    pub fn of(mut waits: Vec<Time>) -> Option<WaitStats> {
+        if waits.is_empty() {
+            return None;
+        }
+        waits.sort_unstable();
+        let n = waits.len();
+        let secs = |t: Time| t as f64 / SECOND as f64;
+        let rank = |p: f64| waits[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        Some(WaitStats {
+            count: n as u64,
+            mean: waits.iter().map(|&w| secs(w)).sum::<f64>() / n as f64,
+            p50: secs(rank(0.50)),
+            p95: secs(rank(0.95)),
+            p99: secs(rank(0.99)),
+            max: secs(waits[n - 1]),
+        })
+    }
+}
+
+/// What a run ended with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    /// The workload's name.
+    pub workload: String,
+    /// The policy's name.
+    pub policy: String,
+    /// The scheduler model's name.
+    pub model: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// Machines ever in the cluster.
+    pub machines: u64,
+    /// Tasks arrived (instances).
+    pub arrived: u64,
+    /// Placements (a requeued task counts once per placement).
+    pub placed: u64,
+    /// Tasks that finished.
+    pub finished: u64,
+    /// Tasks that failed.
+    pub failed: u64,
+    /// Tasks still running at the end (tasks without a duration never end).
+    pub running: u64,
+    /// Tasks never placed, or queued again and not placed, by the end.
+    pub unplaced: u64,
+    /// Times a task was put back in the queue after losing its machine.
+    pub requeued: u64,
+    /// Wait from arrival to first placement.
+    pub wait: Option<WaitStats>,
+    /// From the first arrival to the last completion or placement, in seconds.
+    pub makespan: Option<f64>,
+    /// Per dimension, time-weighted mean of allocation over available capacity between the first
+    /// and the last arrival (arrive-only: at the end).
+    pub utilisation: Vec<f64>,
+    /// Time-weighted mean number of machines running tasks, between the first and last arrival.
+    pub mean_machines_used: f64,
+    /// Most machines running tasks at once.
+    pub peak_machines_used: u32,
+    /// Per dimension, mean over samples of stranded capacity as a fraction of capacity.
+    pub stranded: Vec<f64>,
+    /// GPU clusters: FGD fragmentation ratio (fragmented over idle GPU) at the end.
+    pub gpu_fragmentation_ratio: Option<f64>,
+    /// Arrive-only: arrived demand at the end as % of capacity.
+    pub arrived_pct: Option<f64>,
+    /// Events processed.
+    pub events: u64,
+}
+
+/// Time-weighted integrals and counters while a run goes on.
+#[derive(Default)]
+pub(crate) struct Recorder {
+    pub allocated_time: Vec<f64>,
+    pub capacity_time: Vec<f64>,
+    pub machines_used_time: f64,
+    pub span: f64,
+    pub waits: Vec<Time>,
+    pub peak_machines_used: u32,
+    pub stranded_sum: Vec<f64>,
+    pub samples: Vec<Sample>,
+}
+
+impl Recorder {
+    pub fn new(dims: usize) -> Recorder {
+        Recorder {
+            allocated_time: vec![0.0; dims],
+            capacity_time: vec![0.0; dims],
+            stranded_sum: vec![0.0; dims],
+            ..Recorder::default()
+        }
+    }
+
+    /// Adds `dt` µs of the current state to the integrals.
+    pub fn advance(&mut self, dt: Time, allocated: &[u64], capacity: &[u128], machines_used: u32) {
+        if dt <= 0 {
+            return;
+        }
+        let dt = dt as f64;
+        for (d, (&a, &c)) in allocated.iter().zip(capacity).enumerate() {
+            self.allocated_time[d] += a as f64 * dt;
+            self.capacity_time[d] += c as f64 * dt;
+        }
+        self.machines_used_time += f64::from(machines_used) * dt;
+        self.span += dt;
+    }
+
+    pub fn push(&mut self, sample: Sample) {
+        for (s, (&x, &c)) in self
+            .stranded_sum
+            .iter_mut()
+            .zip(sample.stranded.iter().zip(&sample.capacity))
+        {
+            if c > 0 {
+                *s += x as f64 / c as f64;
+            }
+        }
+        self.peak_machines_used = self.peak_machines_used.max(sample.machines_used);
+        self.samples.push(sample);
+    }
+
+    pub fn utilisation(&self) -> Vec<f64> {
+        self.allocated_time
+            .iter()
+            .zip(&self.capacity_time)
+            .map(|(&a, &c)| if c > 0.0 { a / c } else { 0.0 })
+            .collect()
+    }
+
+    pub fn mean_stranded(&self) -> Vec<f64> {
+        let n = self.samples.len().max(1) as f64;
+        self.stranded_sum.iter().map(|s| s / n).collect()
+    }
+
+    pub fn mean_machines_used(&self) -> f64 {
+        if self.span > 0.0 {
+            self.machines_used_time / self.span
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A queued task's shape, for the stranded-resources measure.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Shape {
+    pub demand: Vec<u64>,
+    pub gpu: GpuDemand,
+    pub models: ModelSet,
+}
+
+/// The shapes no other shape is component-wise smaller than (with the same GPU demand and models):
+/// if a machine fits none of these, it fits no shape at all.
+///
+/// Shapes are taken smallest total first, so a shape can only be dominated by one already kept:
+/// O(n · frontier) instead of O(n²).
+pub(crate) fn minimal_shapes(mut shapes: Vec<Shape>) -> Vec<Shape> {
+    shapes.sort_by(|a, b| {
+        let total = |s: &Shape| s.demand.iter().map(|&x| u128::from(x)).sum::<u128>();
+        total(a).cmp(&total(b)).then_with(|| a.cmp(b))
+    });
+    shapes.dedup();
+    let mut kept: Vec<Shape> = Vec::new();
+    for s in shapes {
+        let dominated = kept.iter().any(|k| {
+            k.gpu == s.gpu && k.models == s.models && k.demand.iter().zip(&s.demand).all(|(x, y)| x <= y)
+        });
+        if !dominated {
+            kept.push(s);
+        }
+    }
+    kept.sort();
+    kept
+}
+
+/// Per dimension, free capacity on available machines where none of `shapes` fits.
+pub(crate) fn stranded(c: &Cluster, shapes: &[Shape]) -> Vec<u64> {
+    let mut out = vec![0u64; c.dims()];
+    if shapes.is_empty() {
+        return out;
+    }
+    for m in c.machine_ids().filter(|&m| c.is_available(m)) {
+        let usable = shapes.iter().any(|s| {
+            c.fits_request(
+                m,
+                &Request {
+                    demand: &s.demand,
+                    gpu: s.gpu,
+                    models: s.models,
+                },
+            )
+        });
+        if !usable {
+            for (o, &f) in out.iter_mut().zip(c.free(m)) {
+                *o += f;
+            }
+        }
+    }
+    out
+}
+
+/// FGD fragmentation of every machine, recomputed only for machines whose state changed.
+pub(crate) struct FragCache {
+    target: TargetWorkload,
+    cpu_dim: usize,
+    node: Vec<f64>,
+    valid: Vec<bool>,
+}
+
+impl FragCache {
+    pub fn new(target: TargetWorkload, cpu_dim: usize) -> FragCache {
+        FragCache {
+            target,
+            cpu_dim,
+            node: Vec::new(),
+            valid: Vec::new(),
+        }
+    }
+
+    pub fn invalidate(&mut self, m: MachineId) {
+        if let Some(v) = self.valid.get_mut(m.index()) {
+            *v = false;
+        }
+    }
+
+    /// (Σ_n F_n(M), idle GPU milli) over available machines.
+    pub fn total(&mut self, c: &Cluster) -> (f64, u64) {
+        self.node.resize(c.len(), 0.0);
+        self.valid.resize(c.len(), false);
+        let mut frag = 0.0;
+        let mut idle = 0;
+        for m in c.machine_ids() {
+            if !c.is_available(m) {
+                continue;
+            }
+            if !self.valid[m.index()] {
+                self.node[m.index()] =
+                    fragmentation_of(c.free(m)[self.cpu_dim], c.devices(m), c.model(m), &self.target);
+                self.valid[m.index()] = true;
+            }
+            frag += self.node[m.index()];
+            idle += idle_gpu(c, m);
+        }
+        (frag, idle)
+    }
+}
+
+/// Writes the time series as CSV: one row per sample, columns named after the schema. `time_s` is
+/// empty in an arrive-only replay and `arrived_pct` in a timed one.
+pub fn write_series(schema: &Schema, samples: &[Sample], out: &mut impl io::Write) -> io::Result<()> {
+    let mut header = String::from("time_s,arrived_pct");
+    for d in schema.dims() {
+        let n = d.name();
+        let _ = write!(header, ",allocated_{n},capacity_{n},utilisation_{n},stranded_{n}");
+    }
+    header.push_str(
+        ",machines_available,machines_used,pending,running,arrived,placed,finished,failed,gpu_frag_milli,gpu_idle_milli,gpu_frag_ratio\n",
+    );
+    out.write_all(header.as_bytes())?;
+    for s in samples {
+        // An arrive-only replay has no clock: its rows are indexed by arrived demand.
+        let mut row = match s.arrived_pct {
+            Some(p) => format!(",{p:.3}"),
+            None => format!("{},", s.time as f64 / SECOND as f64),
+        };
+        for (d, dim) in schema.dims().iter().enumerate() {
+            let util = if s.capacity[d] == 0 {
+                0.0
+            } else {
+                s.allocated[d] as f64 / s.capacity[d] as f64
+            };
+            let _ = write!(
+                row,
+                ",{},{},{util:.6},{}",
+                dim.format(s.allocated[d]),
+                dim.format(s.capacity[d]),
+                dim.format(s.stranded[d])
+            );
+        }
+        let _ = write!(
+            row,
+            ",{},{},{},{},{},{},{},{}",
+            s.machines_available,
+            s.machines_used,
+            s.pending,
+            s.running,
+            s.arrived,
+            s.placed,
+            s.finished,
+            s.failed
+        );
+        match s.gpu_fragmentation {
+            Some((f, idle)) => {
+                let ratio = if idle == 0 { 0.0 } else { f / idle as f64 };
+                let _ = write!(row, ",{f:.3},{idle},{ratio:.6}");
+            }
+            None => row.push_str(",,,"),
+        }
+        row.push('\n');
+        out.write_all(row.as_bytes())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let w = WaitStats::of((1..=100).map(|s| s * SECOND).collect()).unwrap();
+        assert_eq!((w.p50, w.p95, w.p99, w.max), (50.0, 95.0, 99.0, 100.0));
+        assert!((w.mean - 50.5).abs() < 1e-9);
+        assert_eq!(WaitStats::of(vec![]), None);
+        let one = WaitStats::of(vec![3 * SECOND]).unwrap();
+        assert_eq!((one.p50, one.p99), (3.0, 3.0));
+    }
+
+    #[test]
+    fn minimal_shapes_drop_dominated_ones() {
+        let s = |d: &[u64]| Shape {
+            demand: d.to_vec(),
+            gpu: GpuDemand::None,
+            models: ModelSet::ANY,
+        };
+        let kept = minimal_shapes(vec![s(&[2, 2]), s(&[1, 3]), s(&[3, 3]), s(&[1, 3]), s(&[2, 1])]);
+        assert_eq!(kept, vec![s(&[1, 3]), s(&[2, 1])]);
+    }
+}

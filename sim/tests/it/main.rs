@@ -1,0 +1,4 @@
+//! Integration tests of the simulator.
+
+mod properties;
+mod scenarios;

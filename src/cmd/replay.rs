@@ -1,0 +1,338 @@
+//! `packsim replay`: one simulation, its summary, and its time series.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use datasets::MachineScale;
+use datasets::workload::{ClusterSource, TaskSource, load};
+use indicatif::{ProgressBar, ProgressStyle};
+use packing::{Policy, Weights};
+use sim::{ArriveOnly, Config, Model, Offers, OnMachineLoss, Outcome, QueueOrder, SECOND, Summary};
+
+use crate::cmd::dataset::ReadArgs;
+
+/// Arguments of `packsim replay`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  \
+    packsim replay --workload synthetic:default --policy best-fit --model global\n  \
+    packsim replay --workload ../shared/datasets/alibaba_gpu_v2023_openb/openb_pod_list_default.csv \\\n    \
+      --policy best-fit --model arrive-only --seed 42 --out out/\n  \
+    packsim replay --workload tasks.csv.gz --cluster 100:cpus=32,mem=131072 --policy satyr-bfd --model offers")]
+pub struct Args {
+    /// Tasks: a trace file (any format of `packsim dataset formats`), or `synthetic:NAME` for a
+    /// built-in workload (default, heavy-tailed, uniform, gpu-sharing).
+    #[arg(long, short = 'w', default_value = "synthetic:default")]
+    workload: String,
+    /// Machines: a machine list or machine-event trace, or a spec such as
+    /// `64:cpus=32,mem=131072+8:cpus=96,mem=524288,gpus=8,gpu_model=A10` (values in cores, MiB,
+    /// GPUs). Default: the synthetic workload's own, or the node list that ships beside the trace
+    /// (openb, Alibaba 2017).
+    #[arg(long, short = 'c')]
+    cluster: Option<String>,
+    /// Placement policy (see `packsim policies`).
+    #[arg(long, short = 'p', default_value = "best-fit")]
+    policy: String,
+    /// Per-dimension weights, e.g. cpus=1,mem=1.
+    #[arg(long)]
+    weights: Option<String>,
+    /// Scheduler model: global (kube/Borg-like queue), offers (Mesos offer cycle), or arrive-only
+    /// (the FGD paper's replay: sampled tasks arrive and never leave).
+    #[arg(long, short = 'm', value_enum, default_value_t = ModelArg::Global)]
+    model: ModelArg,
+    /// Seed of the run (arrive-only sampling, random policies, synthetic workloads).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Write `series.csv` (the time series) and `summary.json` into this directory.
+    #[arg(long, short = 'o')]
+    out: Option<PathBuf>,
+    /// Queue order of the global and offer models.
+    #[arg(long, value_enum, default_value_t = QueueArg::Fifo)]
+    queue: QueueArg,
+    /// What happens to tasks on a machine that fails or leaves.
+    #[arg(long, value_enum, default_value_t = LossArg::Requeue)]
+    on_machine_loss: LossArg,
+    /// Requeues a task may have before it counts as failed.
+    #[arg(long, default_value_t = 3)]
+    max_retries: u32,
+    /// Seconds between samples of the time series (default: about 500 samples over the arrivals).
+    #[arg(long)]
+    sample_interval: Option<f64>,
+    /// Offer model: seconds between allocation cycles.
+    #[arg(long, default_value_t = 1.0)]
+    offer_interval: f64,
+    /// Offer model: refusal seconds a DECLINE carries.
+    #[arg(long, default_value_t = 5.0)]
+    decline_refuse: f64,
+    /// Offer model: refusal seconds an ACCEPT carries for the offer's unused remainder.
+    #[arg(long, default_value_t = 5.0)]
+    accept_refuse: f64,
+    /// Offer model: launch in queue order and stop at the first task no offer fits (mesos-batch).
+    #[arg(long)]
+    head_of_line: bool,
+    /// Arrive-only: sampled demand as a fraction of capacity.
+    #[arg(long, default_value_t = 1.3)]
+    target: f64,
+    /// Arrive-only: the dimension demand is measured in (default gpus if present, else cpus).
+    #[arg(long)]
+    target_dim: Option<String>,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ModelArg {
+    Global,
+    Offers,
+    ArriveOnly,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum QueueArg {
+    Fifo,
+    Priority,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LossArg {
+    Kill,
+    Requeue,
+}
+
+fn seconds(s: f64, what: &str) -> anyhow::Result<sim::Time> {
+    anyhow::ensure!(
+        s.is_finite() && s >= 0.0,
+        "{what}: {s} is not a non-negative number of seconds"
+    );
+    Ok((s * SECOND as f64).round() as sim::Time)
+}
+
+impl Args {
+    fn config(&self) -> anyhow::Result<Config> {
+        let order = match self.queue {
+            QueueArg::Fifo => QueueOrder::Fifo,
+            QueueArg::Priority => QueueOrder::Priority,
+        };
+        let model = match self.model {
+            ModelArg::Global => Model::Global { order },
+            ModelArg::Offers => {
+                let interval = seconds(self.offer_interval, "--offer-interval")?;
+                anyhow::ensure!(interval > 0, "--offer-interval must be above 0");
+                Model::Offers(Offers {
+                    interval,
+                    decline_refuse: seconds(self.decline_refuse, "--decline-refuse")?,
+                    accept_refuse: seconds(self.accept_refuse, "--accept-refuse")?,
+                    head_of_line: self.head_of_line,
+                    order,
+                })
+            }
+            ModelArg::ArriveOnly => {
+                anyhow::ensure!(
+                    self.target.is_finite() && self.target > 0.0,
+                    "--target must be above 0"
+                );
+                Model::ArriveOnly(ArriveOnly {
+                    target: self.target,
+                    dimension: self.target_dim.clone(),
+                })
+            }
+        };
+        let sample_interval = self
+            .sample_interval
+            .map(|s| seconds(s, "--sample-interval"))
+            .transpose()?
+            .filter(|&t| t > 0);
+        Ok(Config {
+            model,
+            seed: self.seed,
+            on_machine_loss: match self.on_machine_loss {
+                LossArg::Kill => OnMachineLoss::Kill,
+                LossArg::Requeue => OnMachineLoss::Requeue,
+            },
+            max_retries: self.max_retries,
+            sample_interval,
+        })
+    }
+}
+
+/// Runs `packsim replay`.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let config = args.config()?;
+    let (options, extra) = args.read.options(MachineScale::GOOGLE)?;
+    let mut tasks = TaskSource::parse(&args.workload, args.seed);
+    if let TaskSource::File { format, .. } = &mut tasks {
+        *format = args.read.format;
+    }
+    let cluster = args.cluster.as_deref().map(ClusterSource::parse);
+    let (workload, report) =
+        load(&tasks, cluster.as_ref(), &options, &extra).context("loading the workload")?;
+    for (path, _, skipped, _) in &report.files {
+        if !skipped.is_empty() {
+            eprintln!(
+                "packsim: skipped {} bad rows of {} (see `packsim dataset info`)",
+                skipped.total(),
+                path.display()
+            );
+        }
+    }
+    let mut policy = Policy::parse(&args.policy, &workload.schema)?.with_seed(args.seed);
+    if let Some(w) = &args.weights {
+        policy = policy.with_weights(Weights::parse(&workload.schema, w)?)?;
+    }
+    let total = match config.model {
+        Model::ArriveOnly(_) => 0,
+        _ => workload.task_instances(),
+    };
+    let bar = if total > 0 {
+        ProgressBar::new(total)
+    } else {
+        ProgressBar::new_spinner()
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} tasks ({per_sec}, eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("{} under {}", workload.name, policy));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let outcome = sim::run_with_progress(&workload, &policy, &config, &mut |p| bar.set_position(p.arrived));
+    bar.finish_and_clear();
+    let outcome = outcome.context("simulating")?;
+    print!("{}", describe(&outcome));
+    if let Some(dir) = &args.out {
+        write_outputs(dir, &outcome)?;
+        println!(
+            "wrote {} and {}",
+            dir.join("series.csv").display(),
+            dir.join("summary.json").display()
+        );
+    }
+    Ok(())
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+/// The summary as text for people.
+pub fn describe(outcome: &Outcome) -> String {
+    let s: &Summary = &outcome.summary;
+    let schema = &outcome.schema;
+    let per_dim = |values: &[f64]| -> String {
+        let parts: Vec<String> = schema
+            .dims()
+            .iter()
+            .zip(values)
+            .map(|(d, v)| format!("{} {}", d.name(), pct(*v)))
+            .collect();
+        parts.join(", ")
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "replay      {} under {} ({} model, seed {})",
+        s.workload, s.policy, s.model, s.seed
+    );
+    let _ = writeln!(out, "machines    {}", s.machines);
+    if let Some(a) = s.arrived_pct {
+        let _ = writeln!(
+            out,
+            "tasks       {} arrived ({a:.1}% of capacity): {} placed, {} failed to fit",
+            s.arrived, s.placed, s.failed
+        );
+        let _ = writeln!(out, "allocation  {} at the end", per_dim(&s.utilisation));
+    } else {
+        let _ = writeln!(
+            out,
+            "tasks       {} arrived: {} finished, {} failed, {} still running, {} never placed ({} requeued)",
+            s.arrived, s.finished, s.failed, s.running, s.unplaced, s.requeued
+        );
+        if let Some(w) = s.wait {
+            let _ = writeln!(
+                out,
+                "wait        mean {:.2} s, p50 {:.2} s, p95 {:.2} s, p99 {:.2} s, max {:.2} s",
+                w.mean, w.p50, w.p95, w.p99, w.max
+            );
+        }
+        if let Some(m) = s.makespan {
+            let _ = writeln!(out, "makespan    {m:.0} s");
+        }
+        let _ = writeln!(
+            out,
+            "utilisation {} (mean between the first and last arrival)",
+            per_dim(&s.utilisation)
+        );
+        let _ = writeln!(
+            out,
+            "machines    {:.1} used on average, {} at peak",
+            s.mean_machines_used, s.peak_machines_used
+        );
+    }
+    let _ = writeln!(
+        out,
+        "stranded    {} (free capacity no queued task's shape fits, mean over samples)",
+        per_dim(&s.stranded)
+    );
+    if let Some(f) = s.gpu_fragmentation_ratio {
+        let _ = writeln!(
+            out,
+            "GPU frag    {} of idle GPU is fragmented at the end (FGD measure)",
+            pct(f)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "events      {} in {} samples",
+        s.events,
+        outcome.series.len()
+    );
+    out
+}
+
+fn write_outputs(dir: &std::path::Path, outcome: &Outcome) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Write to a temporary name and rename, so an interrupted run leaves no half-written file.
+    let series = dir.join("series.csv");
+    let tmp = dir.join(".series.csv.tmp");
+    let mut file = std::io::BufWriter::new(
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+    );
+    sim::write_series(&outcome.schema, &outcome.series, &mut file)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    file.flush()?;
+    drop(file);
+    std::fs::rename(&tmp, &series)?;
+    let s = &outcome.summary;
+    let dims: Vec<&str> = outcome.schema.dims().iter().map(packing::Dim::name).collect();
+    let json = serde_json::json!({
+        "workload": s.workload,
+        "policy": s.policy,
+        "model": s.model,
+        "seed": s.seed,
+        "machines": s.machines,
+        "arrived": s.arrived,
+        "placed": s.placed,
+        "finished": s.finished,
+        "failed": s.failed,
+        "running": s.running,
+        "unplaced": s.unplaced,
+        "requeued": s.requeued,
+        "wait_s": s.wait.map(|w| serde_json::json!({"mean": w.mean, "p50": w.p50, "p95": w.p95, "p99": w.p99, "max": w.max})),
+        "makespan_s": s.makespan,
+        "dimensions": dims,
+        "utilisation": s.utilisation,
+        "stranded": s.stranded,
+        "mean_machines_used": s.mean_machines_used,
+        "peak_machines_used": s.peak_machines_used,
+        "gpu_fragmentation_ratio": s.gpu_fragmentation_ratio,
+        "arrived_pct": s.arrived_pct,
+        "events": s.events,
+    });
+    let path = dir.join("summary.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
