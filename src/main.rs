@@ -20,6 +20,13 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Compare placement policies over an experiment grid (policies × workloads × scheduler
+    /// models × seeds) and write a report: CSV, SVG plots, report.html. With no arguments, a
+    /// built-in grid on a synthetic workload.
+    Compare(Box<cmd::compare::Args>),
+    /// Optimality gaps: run policies over bin-packing suites with known optima (BPPLIB,
+    /// Vectorpack) beside the best published heuristics.
+    Gap(cmd::gap::Args),
     /// Pack a batch of items into bins offline with one policy and print where each item went.
     Pack(cmd::pack::Args),
     /// List every placement policy with a one-line description (or its full definition).
@@ -34,6 +41,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Compare(args) => cmd::compare::run(&args),
+        Command::Gap(args) => cmd::gap::run(&args),
         Command::Pack(args) => cmd::pack::run(&args),
         Command::Policies(args) => cmd::policies::run(&args),
         Command::Dataset(args) => cmd::dataset::run(&args),

@@ -443,3 +443,181 @@ fn replay_runs_every_model_on_the_real_alibaba_2017_trace() {
         assert!(out.contains("arrived"), "{model}: {out}");
     }
 }
+
+#[test]
+fn compare_with_no_arguments_writes_the_default_report_and_resumes() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("report");
+    let dir_s = dir.to_str().unwrap();
+    let o = packsim(&["compare", "-o", dir_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for group in [
+        "synthetic:default — global model",
+        "synthetic:default — offers model",
+        "synthetic:default — arrive-only model",
+    ] {
+        assert!(text.contains(group), "{text}");
+    }
+    assert!(text.contains("180 runs in"), "{text}");
+    for file in [
+        "report.html",
+        "report.md",
+        "results.csv",
+        "summary.csv",
+        "ranking.csv",
+        "timings.csv",
+    ] {
+        assert!(dir.join(file).is_file(), "{file}");
+    }
+    let results = std::fs::read_to_string(dir.join("results.csv")).unwrap();
+    // 12 policies, 3 models, 5 seeds.
+    let runs: std::collections::BTreeSet<&str> = results
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(runs.len(), 180);
+    // Run again: everything is found stored, nothing recomputed, the same results.
+    let again = packsim(&["compare", "-o", dir_s]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(std::fs::read_to_string(dir.join("results.csv")).unwrap(), results);
+}
+
+#[test]
+fn compare_stops_and_resumes_from_the_command_line() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().to_str().unwrap();
+    let grid = [
+        "compare",
+        "-o",
+        dir,
+        "-p",
+        "first-fit,best-fit",
+        "-m",
+        "global",
+        "--seeds",
+        "1..3",
+    ];
+    let mut first: Vec<&str> = grid.to_vec();
+    first.extend(["--stop-after", "2"]);
+    let o = packsim(&first);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("stopped after 2 of 6 runs"), "{}", stdout(&o));
+    let o = packsim(&grid);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("6 runs in"), "{}", stdout(&o));
+}
+
+#[test]
+fn compare_reads_an_experiment_file_and_rejects_bad_ones() {
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("grid.toml");
+    std::fs::write(&file, "policies = [\"first-fit\", \"worst-fit\"]\nmodels = [\"arrive-only\"]\nseeds = [1, 2]\ntarget = 1.1\n").unwrap();
+    let report = out.path().join("r");
+    let o = packsim(&[
+        "compare",
+        "-e",
+        file.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("4 runs in"), "{}", stdout(&o));
+    assert!(
+        std::fs::read_to_string(report.join("results.csv"))
+            .unwrap()
+            .contains(",worst-fit,arrive-only,2,1,1.1,arrived_pct,")
+    );
+    std::fs::write(&file, "polices = [\"first-fit\"]\n").unwrap();
+    let o = packsim(&[
+        "compare",
+        "-e",
+        file.to_str().unwrap(),
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("grid.toml") && stderr(&o).contains("polices"),
+        "{}",
+        stderr(&o)
+    );
+    let o = packsim(&[
+        "compare",
+        "-p",
+        "fist-fit",
+        "-m",
+        "global",
+        "--seeds",
+        "1",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("fist-fit"), "{}", stderr(&o));
+    let o = packsim(&["compare", "--seeds", "5..1"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("5..1"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn gap_runs_user_instances_and_the_shared_suites_beside_published_heuristics() {
+    let out = tempfile::tempdir().unwrap();
+    // Two tiny instances: BPPLIB (n, capacity, weights) and Vectorpack (d, capacities, types).
+    let inst = out.path().join("inst");
+    std::fs::create_dir_all(&inst).unwrap();
+    std::fs::write(inst.join("tiny.txt"), "4\n10\n6\n5\n4\n4\n").unwrap();
+    std::fs::write(inst.join("tiny.vbp"), "2\n10 10\n2\n6 4 2\n4 6 2\n").unwrap();
+    let report = out.path().join("gap");
+    let o = packsim(&[
+        "gap",
+        "--suite",
+        inst.to_str().unwrap(),
+        "-p",
+        "first-fit,ffd-sum,worst-fit",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(report.join("instances.csv")).unwrap();
+    // 6,5,4,4 in capacity 10: first fit 6+4 | 5+4 = 2 bins; the vbp packs (6,4)+(4,6) twice = 2.
+    assert!(
+        csv.lines().any(|l| l.contains(",tiny,4,1,first-fit,2,2,")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().any(|l| l.contains(",tiny,4,2,worst-fit,2,2,")),
+        "{csv}"
+    );
+    assert!(report.join("report.html").is_file() && report.join("families.csv").is_file());
+
+    let Some(_) = datasets::shared::for_tests(
+        env!("CARGO_MANIFEST_DIR"),
+        "gap_runs_user_instances_and_the_shared_suites",
+    ) else {
+        return;
+    };
+    let report = out.path().join("gap-shared");
+    let o = packsim(&[
+        "gap",
+        "--sample",
+        "100",
+        "-p",
+        "first-fit,ffd-l2",
+        "-o",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("bpplib: 62 instances") && text.contains("vectorpack: 29 instances"),
+        "{text}"
+    );
+    assert!(text.contains("published: best of all"), "{text}");
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(html.contains("best published heuristic") && html.matches("<svg").count() == 2);
+}

@@ -238,6 +238,64 @@ pub fn pack_with(
     packing
 }
 
+/// Textbook bin packing ("any fit"): the machines are bins, opened in id order; the policy chooses
+/// among the bins opened so far and the next bin is opened only when none of them can take the
+/// item. This is how the bin-packing literature defines first, best and worst fit, and what
+/// optimality gaps are measured with; [`pack`] instead lets a policy choose among all machines, as
+/// a scheduler does (so worst fit spreads over empty machines). Bin-centric and DRF policies fill
+/// bins one at a time by construction and pack exactly as with [`pack`].
+///
+/// # Panics
+/// If the items' number of dimensions differs from the cluster's.
+pub fn pack_opening(policy: &Policy, cluster: &mut Cluster, items: &Items) -> Packing {
+    let demands = items.demands();
+    assert_eq!(
+        demands.dims(),
+        cluster.dims(),
+        "items and machines differ in dimensions"
+    );
+    let Some(order) = policy.static_order(demands, cluster) else {
+        return pack(policy, cluster, items);
+    };
+    let mut packing = Packing {
+        assignment: vec![None; items.len()],
+        devices: vec![DeviceAlloc::None; items.len()],
+        order: Vec::with_capacity(items.len()),
+    };
+    // Bins not opened yet are unavailable, so the policy (and its index) sees only open bins.
+    let ids: Vec<MachineId> = cluster.machine_ids().collect();
+    let was_available: Vec<bool> = ids.iter().map(|&m| cluster.is_available(m)).collect();
+    for &m in &ids {
+        cluster.set_available(m, false);
+    }
+    let mut open = 0usize;
+    for &i in &order {
+        packing.order.push(i);
+        let request = items.request(i as usize);
+        let mut placement = policy.place(cluster, &request, |_| true);
+        if placement.is_none() && open < ids.len() && was_available[open] {
+            cluster.set_available(ids[open], true);
+            placement = policy.place(cluster, &request, |m| m.index() == open);
+            if placement.is_some() {
+                open += 1;
+            } else {
+                cluster.set_available(ids[open], false);
+            }
+        }
+        if let Some(p) = placement {
+            cluster
+                .allocate_request(p.machine, &request, p.devices)
+                .expect("policies only choose machines where the task fits");
+            packing.assignment[i as usize] = Some(p.machine);
+            packing.devices[i as usize] = p.devices;
+        }
+    }
+    for (m, available) in ids.into_iter().zip(was_available) {
+        cluster.set_available(m, available);
+    }
+    packing
+}
+
 /// Places item `i` with the policy's online decision; true when it was placed.
 fn place_one(
     policy: &Policy,

@@ -68,6 +68,8 @@ pub struct WaitStats {
     pub p99: f64,
     /// Largest.
     pub max: f64,
+    /// The distribution: `cdf[k]` is the k-th percentile (nearest rank), `cdf[0]` the smallest.
+    pub cdf: [f64; 101],
 }
 
 impl WaitStats {
@@ -87,6 +89,13 @@ impl WaitStats {
             p95: secs(rank(0.95)),
             p99: secs(rank(0.99)),
             max: secs(waits[n - 1]),
+            cdf: std::array::from_fn(|k| {
+                if k == 0 {
+                    secs(waits[0])
+                } else {
+                    secs(rank(k as f64 / 100.0))
+                }
+            }),
         })
     }
 }

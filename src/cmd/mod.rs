@@ -1,6 +1,8 @@
 //! One module per subcommand: its arguments and how it is run.
 
+pub mod compare;
 pub mod dataset;
+pub mod gap;
 pub mod pack;
 pub mod policies;
 pub mod replay;

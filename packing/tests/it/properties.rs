@@ -5,6 +5,7 @@ use proptest::prelude::*;
 
 use packing::{
     Cluster, Fit, Items, Kind, MachineId, Policy, ResourceTable, Schema, Size, Weights, lower_bounds, pack,
+    pack_opening,
 };
 
 use crate::reference::{self, Instance};
@@ -313,6 +314,54 @@ proptest! {
         let used = pack(&ffd, &mut Cluster::from_capacities(&caps), &Items::new(items)).machines_used() as u64;
         prop_assert!(9 * used <= 11 * opt + 6, "FFD used {} with OPT {}", used, opt);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Opening bins in order changes nothing for first and best fit (they never prefer an empty
+    /// bin to an open one that fits), never beats the optimum, and worst fit then stops spreading.
+    #[test]
+    fn opening_bins_in_order_is_textbook_any_fit(capacity in 1u64..=20, raw in vec(1u64..=20, 1..=9)) {
+        let sizes: Vec<u64> = raw.iter().map(|&s| s.min(capacity)).collect();
+        let opt = optimum(capacity, &sizes);
+        let caps = ResourceTable::from_rows(1, vec![[capacity]; sizes.len()]);
+        let items = Items::new(ResourceTable::from_rows(1, sizes.iter().map(|&s| [s])));
+        let schema = Schema::uniform(&["cpus"], 0).unwrap();
+        for kind in Kind::all().into_iter().filter(|k| !k.is_satyr() && *k != Kind::Random) {
+            let p = Policy::from_kind(kind, &schema).unwrap();
+            let opening = pack_opening(&p, &mut Cluster::from_capacities(&caps), &items);
+            prop_assert!(opening.unplaced().is_empty(), "{} left items", kind);
+            prop_assert!(opening.machines_used() as u64 >= opt, "{} beat the optimum", kind);
+            let used: Vec<usize> = opening.assignment().iter().flatten().map(|m| m.index()).collect();
+            let opened = used.iter().max().map_or(0, |&m| m + 1);
+            prop_assert_eq!(opened, opening.machines_used(), "{} skipped a bin", kind);
+            if matches!(kind, Kind::Fit(Fit::First | Fit::Best) | Kind::Decreasing(Fit::First | Fit::Best, _)) {
+                let plain = pack(&p, &mut Cluster::from_capacities(&caps), &items);
+                prop_assert_eq!(plain.assignment(), opening.assignment(), "{}", kind);
+            }
+        }
+        let wf = Policy::from_kind(Kind::Fit(Fit::Worst), &schema).unwrap();
+        let spread = pack(&wf, &mut Cluster::from_capacities(&caps), &items).machines_used();
+        let opened = pack_opening(&wf, &mut Cluster::from_capacities(&caps), &items).machines_used();
+        prop_assert!(opened <= spread);
+    }
+}
+
+#[test]
+fn worst_fit_opens_a_bin_only_when_no_open_bin_fits() {
+    let caps = ResourceTable::from_rows(1, [[10], [10], [10]]);
+    let items = Items::new(ResourceTable::from_rows(1, [[5], [4], [3]]));
+    let wf = Policy::from_kind(Kind::Fit(Fit::Worst), &Schema::uniform(&["cpus"], 0).unwrap()).unwrap();
+    // As a scheduler: each item to the emptiest machine.
+    assert_eq!(
+        pack(&wf, &mut Cluster::from_capacities(&caps), &items).machines_used(),
+        3
+    );
+    // As bin packing: 5 and 4 share bin 0 (room 1 left), 3 opens bin 1.
+    let p = pack_opening(&wf, &mut Cluster::from_capacities(&caps), &items);
+    let bins: Vec<usize> = p.assignment().iter().map(|m| m.unwrap().index()).collect();
+    assert_eq!(bins, [0, 0, 1]);
 }
 
 #[test]

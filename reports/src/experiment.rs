@@ -1,0 +1,245 @@
+//! An experiment grid: policies × workloads × scheduler models × seeds × cluster scales, from the
+//! command line or a TOML/JSON file, and the runs it expands to.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// The built-in default grid: the synthetic default workload, policies from every family, all
+/// three scheduler models, five seeds.
+pub const DEFAULT_POLICIES: &[&str] = &[
+    "first-fit",
+    "best-fit",
+    "worst-fit",
+    "dot-product",
+    "l2-norm",
+    "kube-least-allocated",
+    "kube-most-allocated",
+    "kube-balanced-allocation",
+    "fenzo-cpu-mem",
+    "satyr-bf",
+    "satyr-mr",
+    "random",
+];
+
+/// An experiment: every combination of its lists is one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// Workloads: `synthetic:NAME` or trace files (see `packsim replay --workload`).
+    #[serde(default = "default_workloads")]
+    pub workloads: Vec<String>,
+    /// The cluster for every workload (a spec or a machine file); `None`: each workload's own.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// Policy names or weighted sums (see `packsim policies`).
+    #[serde(default = "default_policies")]
+    pub policies: Vec<String>,
+    /// Scheduler models: `global`, `offers`, `arrive-only`.
+    #[serde(default = "default_models")]
+    pub models: Vec<String>,
+    /// Seeds: each seeds the synthetic workload's generation, the arrive-only sampling and random
+    /// policies. Runs with the same seed see the same workload, so policies are compared in pairs.
+    #[serde(default = "default_seeds")]
+    pub seeds: Vec<u64>,
+    /// Cluster scales: the machine list is repeated (or cut) to this multiple of its size.
+    #[serde(default = "default_scales")]
+    pub scales: Vec<f64>,
+    /// Arrive-only: sampled demand as a fraction of capacity.
+    #[serde(default = "default_target")]
+    pub target: f64,
+}
+
+fn default_workloads() -> Vec<String> {
+    vec!["synthetic:default".into()]
+}
+fn default_policies() -> Vec<String> {
+    DEFAULT_POLICIES.iter().map(|&p| p.to_string()).collect()
+}
+fn default_models() -> Vec<String> {
+    vec!["global".into(), "offers".into(), "arrive-only".into()]
+}
+fn default_seeds() -> Vec<u64> {
+    vec![1, 2, 3, 4, 5]
+}
+fn default_scales() -> Vec<f64> {
+    vec![1.0]
+}
+fn default_target() -> f64 {
+    1.3
+}
+
+impl Default for Experiment {
+    fn default() -> Self {
+        Experiment {
+            workloads: default_workloads(),
+            cluster: None,
+            policies: default_policies(),
+            models: default_models(),
+            seeds: default_seeds(),
+            scales: default_scales(),
+            target: default_target(),
+        }
+    }
+}
+
+/// One cell of the grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSpec {
+    /// Workload as given.
+    pub workload: String,
+    /// Cluster as given (empty: the workload's own).
+    pub cluster: String,
+    /// Policy as given.
+    pub policy: String,
+    /// Model name.
+    pub model: String,
+    /// Seed.
+    pub seed: u64,
+    /// Cluster scale.
+    pub scale: f64,
+    /// Arrive-only target.
+    pub target: f64,
+}
+
+impl RunSpec {
+    /// A stable identifier: the same configuration always has the same id, so a resumed grid
+    /// finds the runs it already has. FNV-1a over the configuration's canonical text.
+    pub fn id(&self) -> String {
+        let text = format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            self.workload, self.cluster, self.policy, self.model, self.seed, self.scale, self.target
+        );
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+
+    /// The group the run is compared within: same workload, cluster, model and scale.
+    pub fn group(&self) -> (String, String, String, String) {
+        (
+            self.workload.clone(),
+            self.cluster.clone(),
+            self.model.clone(),
+            format!("{}", self.scale),
+        )
+    }
+}
+
+impl Experiment {
+    /// Reads an experiment file: TOML, or JSON when the name ends in `.json`.
+    pub fn from_file(path: &Path) -> Result<Experiment, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let experiment: Experiment = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            serde_json::from_str(&text).map_err(|e| Error::Experiment(format!("{}: {e}", path.display())))?
+        } else {
+            toml::from_str(&text).map_err(|e| Error::Experiment(format!("{}: {e}", path.display())))?
+        };
+        experiment.validate()?;
+        Ok(experiment)
+    }
+
+    /// Checks the lists are usable (names themselves are checked when the grid runs).
+    pub fn validate(&self) -> Result<(), Error> {
+        let empty = |what: &str, n: usize| {
+            if n == 0 {
+                Err(Error::Experiment(format!("the experiment lists no {what}")))
+            } else {
+                Ok(())
+            }
+        };
+        empty("workloads", self.workloads.len())?;
+        empty("policies", self.policies.len())?;
+        empty("models", self.models.len())?;
+        empty("seeds", self.seeds.len())?;
+        empty("scales", self.scales.len())?;
+        for m in &self.models {
+            if !["global", "offers", "arrive-only"].contains(&m.as_str()) {
+                return Err(Error::Experiment(format!(
+                    "unknown model `{m}`: one of global, offers, arrive-only"
+                )));
+            }
+        }
+        for &s in &self.scales {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(Error::Experiment(format!(
+                    "cluster scale {s} must be a positive number"
+                )));
+            }
+        }
+        if !(self.target.is_finite() && self.target > 0.0) {
+            return Err(Error::Experiment(format!(
+                "target {} must be a positive number",
+                self.target
+            )));
+        }
+        Ok(())
+    }
+
+    /// Every run of the grid, in a fixed order (workload, scale, model, policy, seed).
+    pub fn runs(&self) -> Vec<RunSpec> {
+        let mut runs = Vec::new();
+        for w in &self.workloads {
+            for &scale in &self.scales {
+                for m in &self.models {
+                    for p in &self.policies {
+                        for &seed in &self.seeds {
+                            runs.push(RunSpec {
+                                workload: w.clone(),
+                                cluster: self.cluster.clone().unwrap_or_default(),
+                                policy: p.clone(),
+                                model: m.clone(),
+                                seed,
+                                scale,
+                                target: self.target,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        runs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_toml_file_overrides_only_what_it_names() {
+        let e: Experiment = toml::from_str("policies = [\"first-fit\"]\nseeds = [7]\n").unwrap();
+        assert_eq!(e.policies, ["first-fit"]);
+        assert_eq!(e.seeds, [7]);
+        assert_eq!(e.models, default_models());
+        assert_eq!(e.runs().len(), 3);
+    }
+
+    #[test]
+    fn unknown_fields_and_models_are_errors() {
+        assert!(toml::from_str::<Experiment>("polices = []").is_err());
+        let e = Experiment {
+            models: vec!["mesos".into()],
+            ..Experiment::default()
+        };
+        assert!(
+            e.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("unknown model `mesos`")
+        );
+    }
+
+    #[test]
+    fn run_ids_are_stable_and_distinct() {
+        let runs = Experiment::default().runs();
+        let ids: std::collections::BTreeSet<String> = runs.iter().map(RunSpec::id).collect();
+        assert_eq!(ids.len(), runs.len());
+        assert_eq!(runs[0].id(), runs[0].clone().id());
+    }
+}

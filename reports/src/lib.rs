@@ -1,0 +1,77 @@
+//! packsim's reports: the policy comparison (`packsim compare`) and the optimality-gap suites
+//! (`packsim gap`).
+//!
+//! A comparison is an experiment grid (policies × workloads × scheduler models × seeds × cluster
+//! scales) run in parallel, one simulation per thread, each run deterministic and stored in its
+//! own files as soon as it ends, so an interrupted grid resumes without recomputing. The output
+//! directory holds tidy CSV, SVG plots (plotters), a self-contained `report.html` and a
+//! `report.md`.
+//!
+//! Map:
+//! - [`experiment`]: the grid and its runs.
+//! - [`run`]: running the grid, storing and finding runs.
+//! - [`stats`]: means with 95% intervals, paired comparisons.
+//! - [`compare`]: aggregation, CSV, plots and the report of a comparison.
+//! - [`gap`]: instance suites against optima, bounds and published heuristics.
+//! - [`plot`], [`html`]: charts and the report page.
+
+pub mod compare;
+pub mod experiment;
+pub mod gap;
+pub mod html;
+pub mod plot;
+pub mod run;
+pub mod stats;
+
+use std::path::{Path, PathBuf};
+
+pub use experiment::{Experiment, RunSpec};
+pub use run::{GridProgress, RunOptions, RunResult};
+
+/// What can go wrong in a report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The experiment is not usable.
+    #[error("{0}")]
+    Experiment(String),
+    /// A workload or suite could not be read.
+    #[error(transparent)]
+    Data(#[from] datasets::Error),
+    /// A simulation rejected its input.
+    #[error(transparent)]
+    Sim(#[from] sim::Error),
+    /// One run of a grid failed.
+    #[error("run {run}: {cause}")]
+    Run {
+        /// Which run.
+        run: String,
+        /// Why (said in the message, not as a source, so it is printed once).
+        cause: Box<Error>,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Escapes a CSV field when it needs quotes.
+pub(crate) fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

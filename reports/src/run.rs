@@ -1,0 +1,391 @@
+//! Running a grid: one simulation per thread, each run's result stored in its own files as soon as
+//! it ends, so an interrupted grid resumes where it stopped.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use datasets::workload::{ClusterSource, TaskSource, load};
+use datasets::{FormatOptions, ReadOptions};
+use packing::Policy;
+use serde::{Deserialize, Serialize};
+use sim::{ArriveOnly, Config, Model, Offers, OnMachineLoss, QueueOrder, Workload};
+
+use crate::Error;
+use crate::experiment::RunSpec;
+
+/// What one run produced, as stored in `runs/<id>.json` (its series is `runs/<id>.csv`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// The run's configuration.
+    pub spec: RunSpec,
+    /// The workload's name as the simulator reports it.
+    pub workload_name: String,
+    /// Dimension names.
+    pub dimensions: Vec<String>,
+    /// Metrics in a fixed order: (name, value).
+    pub metrics: Vec<(String, f64)>,
+    /// Per sample of the series, the fewest machines that could hold what was allocated.
+    pub machines_lb: Vec<u32>,
+    /// Wait-time percentiles 0..=100 in seconds (timed models).
+    pub wait_cdf: Option<Vec<f64>>,
+    /// Wall-clock time of the simulation (not part of the tidy results: it is not deterministic).
+    pub wall_ms: f64,
+}
+
+impl RunResult {
+    /// A metric's value.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics.iter().find(|(n, _)| n == name).map(|&(_, v)| v)
+    }
+}
+
+/// How to run a grid.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Worker threads (default: the machine's cores).
+    pub jobs: usize,
+    /// Stop after starting this many runs (tests of resuming); `None`: all.
+    pub limit: Option<usize>,
+    /// Reading options for trace files.
+    pub read: ReadOptions,
+    /// Format options for trace files.
+    pub format: FormatOptions,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            jobs: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            limit: None,
+            read: ReadOptions::default(),
+            format: FormatOptions::default(),
+        }
+    }
+}
+
+/// Progress of a grid: runs done (including those found from an earlier attempt) of the total.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GridProgress {
+    /// Runs finished.
+    pub done: usize,
+    /// Runs found already done when the grid started.
+    pub reused: usize,
+    /// All runs.
+    pub total: usize,
+}
+
+fn run_path(dir: &Path, id: &str, ext: &str) -> PathBuf {
+    dir.join("runs").join(format!("{id}.{ext}"))
+}
+
+/// Reads a stored run, `None` when absent or unreadable (then it is run again).
+pub fn stored(dir: &Path, spec: &RunSpec) -> Option<RunResult> {
+    let id = spec.id();
+    if !run_path(dir, &id, "csv").exists() {
+        return None;
+    }
+    let text = std::fs::read_to_string(run_path(dir, &id, "json")).ok()?;
+    let result: RunResult = serde_json::from_str(&text).ok()?;
+    (result.spec == *spec).then_some(result)
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename: a reader never sees half a file.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+type WorkloadKey = (String, String, u64, String);
+
+fn workload_key(spec: &RunSpec) -> WorkloadKey {
+    // A trace file is the same whatever the seed; a synthetic workload is generated from it.
+    let seed = if spec.workload.starts_with("synthetic:") {
+        spec.seed
+    } else {
+        0
+    };
+    (
+        spec.workload.clone(),
+        spec.cluster.clone(),
+        seed,
+        format!("{}", spec.scale),
+    )
+}
+
+/// Loads the workload of `spec` (tasks, cluster, scale).
+fn load_workload(spec: &RunSpec, options: &RunOptions) -> Result<Workload, Error> {
+    let tasks = TaskSource::parse(&spec.workload, spec.seed);
+    let cluster = (!spec.cluster.is_empty()).then(|| ClusterSource::parse(&spec.cluster));
+    let (mut workload, _) = load(&tasks, cluster.as_ref(), &options.read, &options.format)?;
+    if spec.scale != 1.0 {
+        let n = workload.machines.len();
+        if n == 0 {
+            return Err(Error::Experiment(format!(
+                "{}: no machines at the start to scale",
+                spec.workload
+            )));
+        }
+        let k = ((n as f64 * spec.scale).round() as usize).max(1);
+        workload.machines = (0..k)
+            .map(|i| {
+                let mut m = workload.machines[i % n].clone();
+                if i >= n {
+                    m.name = format!("{}~{}", m.name, i / n);
+                }
+                m
+            })
+            .collect();
+    }
+    Ok(workload)
+}
+
+/// The simulator's configuration for `spec`: each model with its documented defaults.
+pub fn config(spec: &RunSpec) -> Result<Config, Error> {
+    let model = match spec.model.as_str() {
+        "global" => Model::Global {
+            order: QueueOrder::Fifo,
+        },
+        "offers" => Model::Offers(Offers::default()),
+        "arrive-only" => Model::ArriveOnly(ArriveOnly {
+            target: spec.target,
+            dimension: None,
+        }),
+        other => return Err(Error::Experiment(format!("unknown model `{other}`"))),
+    };
+    Ok(Config {
+        model,
+        seed: spec.seed,
+        on_machine_loss: OnMachineLoss::Requeue,
+        max_retries: 3,
+        sample_interval: None,
+    })
+}
+
+/// The fewest machines whose capacity covers `allocated` in every dimension (largest first).
+fn machines_needed(sorted_caps: &[Vec<u64>], allocated: &[u64]) -> u32 {
+    let mut needed = 0;
+    for (d, &a) in allocated.iter().enumerate() {
+        let mut sum = 0u64;
+        let mut k = 0u32;
+        for &c in &sorted_caps[d] {
+            if sum >= a {
+                break;
+            }
+            sum += c;
+            k += 1;
+        }
+        needed = needed.max(k);
+    }
+    needed
+}
+
+/// Runs one simulation and derives its metrics.
+fn simulate(spec: &RunSpec, workload: &Workload) -> Result<(RunResult, Vec<u8>), Error> {
+    let policy = Policy::parse(&spec.policy, &workload.schema)
+        .map_err(|e| Error::Experiment(format!("policy `{}`: {e}", spec.policy)))?
+        .with_seed(spec.seed);
+    let config = config(spec)?;
+    let start = Instant::now();
+    let outcome = sim::run(workload, &policy, &config)?;
+    let wall_ms = start.elapsed().as_secs_f64() * 1e3;
+    let mut series = Vec::new();
+    sim::write_series(&outcome.schema, &outcome.series, &mut series).expect("writing to memory");
+    let dims: Vec<String> = outcome
+        .schema
+        .dims()
+        .iter()
+        .map(|d| d.name().to_string())
+        .collect();
+    let mut caps: Vec<Vec<u64>> = (0..dims.len())
+        .map(|d| workload.machines.iter().map(|m| m.capacity[d]).collect())
+        .collect();
+    for c in &mut caps {
+        c.sort_unstable_by(|a, b| b.cmp(a));
+    }
+    let machines_lb: Vec<u32> = outcome
+        .series
+        .iter()
+        .map(|s| machines_needed(&caps, &s.allocated))
+        .collect();
+    let s = &outcome.summary;
+    let mut m: Vec<(String, f64)> = Vec::new();
+    let mut put = |name: &str, v: f64| {
+        if v.is_finite() {
+            m.push((name.to_string(), v));
+        }
+    };
+    put("arrived", s.arrived as f64);
+    put("placed", s.placed as f64);
+    put("finished", s.finished as f64);
+    put("failed", s.failed as f64);
+    put("unplaced", s.unplaced as f64);
+    put("requeued", s.requeued as f64);
+    if s.arrived > 0 {
+        let placed = if s.arrived_pct.is_some() {
+            s.placed
+        } else {
+            s.arrived.saturating_sub(s.unplaced + s.failed)
+        };
+        put("placed_fraction", placed as f64 / s.arrived as f64);
+    }
+    if let Some(w) = &s.wait {
+        put("wait_mean_s", w.mean);
+        put("wait_p50_s", w.p50);
+        put("wait_p95_s", w.p95);
+        put("wait_p99_s", w.p99);
+        put("wait_max_s", w.max);
+    }
+    if let Some(ms) = s.makespan {
+        put("makespan_s", ms);
+    }
+    for (d, name) in dims.iter().enumerate() {
+        put(&format!("utilisation_{name}"), s.utilisation[d]);
+    }
+    for (d, name) in dims.iter().enumerate() {
+        put(&format!("stranded_{name}"), s.stranded[d]);
+    }
+    put("machines_used_mean", s.mean_machines_used);
+    put("machines_used_peak", f64::from(s.peak_machines_used));
+    // Machines in use against the fewest that could hold the allocation, summed over samples (so
+    // busy periods weigh more than a nearly idle drain).
+    let used_sum: f64 = outcome
+        .series
+        .iter()
+        .map(|smp| f64::from(smp.machines_used))
+        .sum();
+    let lb_sum: f64 = machines_lb.iter().map(|&x| f64::from(x)).sum();
+    if !machines_lb.is_empty() {
+        put("machines_lower_bound_mean", lb_sum / machines_lb.len() as f64);
+    }
+    if lb_sum > 0.0 {
+        put("machines_used_over_lower_bound", used_sum / lb_sum);
+    }
+    if let Some(f) = s.gpu_fragmentation_ratio {
+        put("gpu_frag_ratio", f);
+    }
+    if let Some(p) = s.arrived_pct {
+        put("arrived_pct", p);
+    }
+    let result = RunResult {
+        spec: spec.clone(),
+        workload_name: s.workload.clone(),
+        dimensions: dims,
+        metrics: m,
+        machines_lb,
+        wait_cdf: s.wait.map(|w| w.cdf.to_vec()),
+        wall_ms,
+    };
+    Ok((result, series))
+}
+
+/// Runs every spec not already stored under `dir`, `options.jobs` at a time, and returns all
+/// results in `specs` order (those of runs not made because of `options.limit` are missing).
+pub fn run_grid(
+    dir: &Path,
+    specs: &[RunSpec],
+    options: &RunOptions,
+    progress: &(dyn Fn(GridProgress) + Sync),
+) -> Result<Vec<RunResult>, Error> {
+    let runs_dir = dir.join("runs");
+    std::fs::create_dir_all(&runs_dir).map_err(|e| Error::io(&runs_dir, e))?;
+    let mut results: Vec<Option<RunResult>> = specs.iter().map(|s| stored(dir, s)).collect();
+    let reused = results.iter().filter(|r| r.is_some()).count();
+    let mut todo: Vec<usize> = (0..specs.len()).filter(|&i| results[i].is_none()).collect();
+    if let Some(limit) = options.limit {
+        todo.truncate(limit);
+    }
+    // Workloads are loaded once and shared by the runs that use them.
+    let mut workloads: BTreeMap<WorkloadKey, Arc<Workload>> = BTreeMap::new();
+    for &i in &todo {
+        let key = workload_key(&specs[i]);
+        if let std::collections::btree_map::Entry::Vacant(e) = workloads.entry(key) {
+            e.insert(Arc::new(load_workload(&specs[i], options)?));
+        }
+    }
+    let total = specs.len();
+    let done = AtomicUsize::new(reused);
+    progress(GridProgress {
+        done: reused,
+        reused,
+        total,
+    });
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let finished: Mutex<Vec<(usize, RunResult)>> = Mutex::new(Vec::new());
+    let first_error: Mutex<Option<Error>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..options.jobs.max(1).min(todo.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    if failed.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = todo.get(k) else { return };
+                    let spec = &specs[i];
+                    let workload = &workloads[&workload_key(spec)];
+                    let outcome = simulate(spec, workload).and_then(|(result, series)| {
+                        let id = spec.id();
+                        write_atomic(&run_path(dir, &id, "csv"), &series)?;
+                        let json = serde_json::to_vec(&result).expect("serialisable");
+                        write_atomic(&run_path(dir, &id, "json"), &json)?;
+                        Ok(result)
+                    });
+                    match outcome {
+                        Ok(result) => {
+                            finished.lock().expect("not poisoned").push((i, result));
+                            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                            progress(GridProgress {
+                                done: d,
+                                reused,
+                                total,
+                            });
+                        }
+                        Err(e) => {
+                            failed.store(true, Ordering::Relaxed);
+                            first_error
+                                .lock()
+                                .expect("not poisoned")
+                                .get_or_insert(Error::Run {
+                                    run: format!(
+                                        "{} / {} / {} / seed {}",
+                                        spec.workload, spec.policy, spec.model, spec.seed
+                                    ),
+                                    cause: Box::new(e),
+                                });
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = first_error.into_inner().expect("not poisoned") {
+        return Err(e);
+    }
+    for (i, r) in finished.into_inner().expect("not poisoned") {
+        results[i] = Some(r);
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machines_needed_takes_the_largest_first_in_each_dimension() {
+        let caps = vec![vec![8, 4, 4], vec![10, 10, 10]];
+        assert_eq!(machines_needed(&caps, &[0, 0]), 0);
+        assert_eq!(machines_needed(&caps, &[8, 1]), 1);
+        assert_eq!(machines_needed(&caps, &[9, 1]), 2);
+        assert_eq!(machines_needed(&caps, &[1, 21]), 3);
+    }
+}

@@ -1,0 +1,221 @@
+//! `packsim compare`: run an experiment grid and write the comparison report.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use datasets::MachineScale;
+use indicatif::{ProgressBar, ProgressStyle};
+use reports::compare::{Provenance, fmt};
+use reports::{Experiment, RunOptions};
+
+use crate::cmd::dataset::ReadArgs;
+
+/// Arguments of `packsim compare`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "With no arguments: the synthetic default workload (64 machines, 4,000 tasks), 12 policies \
+    from every family, the global, offer-cycle and arrive-only models, seeds 1 to 5 — 180 runs, \
+    written to packsim-report/.\n\n\
+    Examples:\n  \
+    packsim compare\n  \
+    packsim compare -p first-fit,best-fit,dot-product -m arrive-only --seeds 1..10 \\\n    \
+      -w ../shared/datasets/alibaba_gpu_v2023_openb/openb_pod_list_default.csv -o openb-report\n  \
+    packsim compare --experiment grid.toml\n\n\
+    An experiment file (TOML, or JSON by extension) names any of: workloads, cluster, policies, models,\n\
+    seeds, scales, target. Command-line lists replace the file's."
+)]
+pub struct Args {
+    /// An experiment file (TOML or `.json`) with the grid; flags given as well replace its lists.
+    #[arg(long, short = 'e')]
+    experiment: Option<PathBuf>,
+    /// Workloads, comma-separated: trace files or `synthetic:NAME` [default: synthetic:default].
+    #[arg(long, short = 'w', value_delimiter = ',')]
+    workloads: Vec<String>,
+    /// The cluster for every workload: a spec or a machine file. Default: each workload's own.
+    #[arg(long, short = 'c')]
+    cluster: Option<String>,
+    /// Policies, comma-separated (see `packsim policies`). Default: 12 from every family.
+    #[arg(long, short = 'p', value_delimiter = ',')]
+    policies: Vec<String>,
+    /// Scheduler models, comma-separated: global, offers, arrive-only [default: all three].
+    #[arg(long, short = 'm', value_delimiter = ',')]
+    models: Vec<String>,
+    /// Seeds: a list `1,2,3` or a range `1..10` (inclusive) [default: 1..5].
+    #[arg(long, value_parser = parse_seeds)]
+    seeds: Option<Seeds>,
+    /// Cluster scales, comma-separated: multiples of the cluster's machine count [default: 1].
+    #[arg(long, value_delimiter = ',')]
+    scales: Vec<f64>,
+    /// Arrive-only: sampled demand as a fraction of capacity [default: 1.3].
+    #[arg(long)]
+    target: Option<f64>,
+    /// Output directory. Runs already stored there are reused, so an interrupted comparison
+    /// resumes where it stopped.
+    #[arg(long, short = 'o', default_value = "packsim-report")]
+    out: PathBuf,
+    /// Discard runs stored in the output directory and compute everything again.
+    #[arg(long)]
+    fresh: bool,
+    /// Simulations run at once [default: the number of cores].
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
+    /// Stop after this many new runs (to try resuming).
+    #[arg(long, hide = true)]
+    stop_after: Option<usize>,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+/// The seeds of `--seeds`, as one value (clap would read `Vec<u64>` as a repeated flag).
+#[derive(Clone, Debug)]
+struct Seeds(Vec<u64>);
+
+fn parse_seeds(text: &str) -> Result<Seeds, String> {
+    let bad = |p: &str| format!("`{p}` is not a seed (a whole number), in `{text}`");
+    if let Some((a, b)) = text.split_once("..") {
+        let a: u64 = a.trim().parse().map_err(|_| bad(a))?;
+        let b: u64 = b.trim().parse().map_err(|_| bad(b))?;
+        if b < a || b - a >= 10_000 {
+            return Err(format!(
+                "seed range `{text}` must go upwards and hold at most 10,000 seeds"
+            ));
+        }
+        return Ok(Seeds((a..=b).collect()));
+    }
+    text.split(',')
+        .map(|p| p.trim().parse().map_err(|_| bad(p)))
+        .collect::<Result<_, _>>()
+        .map(Seeds)
+}
+
+/// The command line, quoted where a shell would need it.
+pub fn command_line() -> String {
+    std::env::args()
+        .enumerate()
+        .map(|(i, a)| {
+            let a = if i == 0 { "packsim".to_string() } else { a };
+            if a.is_empty() || a.contains(|c: char| c.is_whitespace() || "'\"$*?;&|<>()".contains(c)) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Runs `packsim compare`.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let mut experiment = match &args.experiment {
+        Some(path) => Experiment::from_file(path)?,
+        None => Experiment::default(),
+    };
+    if !args.workloads.is_empty() {
+        experiment.workloads.clone_from(&args.workloads);
+    }
+    if args.cluster.is_some() {
+        experiment.cluster.clone_from(&args.cluster);
+    }
+    if !args.policies.is_empty() {
+        experiment.policies.clone_from(&args.policies);
+    }
+    if !args.models.is_empty() {
+        experiment.models.clone_from(&args.models);
+    }
+    if let Some(Seeds(seeds)) = &args.seeds {
+        experiment.seeds.clone_from(seeds);
+    }
+    if !args.scales.is_empty() {
+        experiment.scales.clone_from(&args.scales);
+    }
+    if let Some(t) = args.target {
+        experiment.target = t;
+    }
+    experiment.validate()?;
+    let (read, format) = args.read.options(MachineScale::GOOGLE)?;
+    let options = RunOptions {
+        jobs: args.jobs.unwrap_or(RunOptions::default().jobs).max(1),
+        limit: args.stop_after,
+        read,
+        format,
+    };
+    if args.fresh {
+        let runs = args.out.join("runs");
+        if runs.exists() {
+            std::fs::remove_dir_all(&runs).with_context(|| format!("removing {}", runs.display()))?;
+        }
+    }
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let specs = experiment.runs();
+    let bar = ProgressBar::new(specs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} runs ({elapsed}, eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("loading workloads");
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let start = Instant::now();
+    let results = reports::run::run_grid(&args.out, &specs, &options, &|p| {
+        if p.done == p.reused {
+            bar.set_message(if p.reused > 0 {
+                format!("{} runs stored, resuming", p.reused)
+            } else {
+                "running".into()
+            });
+            bar.reset_eta();
+        }
+        bar.set_position(p.done as u64);
+    });
+    bar.finish_and_clear();
+    let results = results?;
+    if results.len() < specs.len() {
+        println!(
+            "stopped after {} of {} runs; run the same command again to resume",
+            results.len(),
+            specs.len()
+        );
+        return Ok(());
+    }
+    let provenance = Provenance {
+        command: command_line(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let groups = reports::compare::write(&args.out, &experiment, &results, &provenance)?;
+    for g in &groups {
+        let (metric, lower) = &g.metric;
+        println!("\n{}", g.group.title());
+        println!(
+            "  {:<5} {:<40} {:>22}  cannot be told apart from",
+            "rank",
+            "policy",
+            format!("{metric} ({})", if *lower { "low" } else { "high" })
+        );
+        for r in &g.ranking {
+            let shared = g.ranking.iter().any(|o| o.rank == r.rank && o.policy != r.policy);
+            let rank = if shared {
+                format!("={}", r.rank)
+            } else {
+                r.rank.to_string()
+            };
+            let value = if r.estimate.half_width > 0.0 {
+                format!("{} ± {}", fmt(r.estimate.mean), fmt(r.estimate.half_width))
+            } else {
+                fmt(r.estimate.mean)
+            };
+            println!(
+                "  {rank:<5} {:<40} {value:>22}  {}",
+                r.policy,
+                r.tied_with.join(", ")
+            );
+        }
+    }
+    println!(
+        "\n{} runs in {:.1} s; wrote {}",
+        results.len(),
+        start.elapsed().as_secs_f64(),
+        args.out.join("report.html").display()
+    );
+    Ok(())
+}
