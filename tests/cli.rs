@@ -621,3 +621,68 @@ fn gap_runs_user_instances_and_the_shared_suites_beside_published_heuristics() {
     let html = std::fs::read_to_string(report.join("report.html")).unwrap();
     assert!(html.contains("best published heuristic") && html.matches("<svg").count() == 2);
 }
+
+#[test]
+fn compare_preset_fgd_runs_the_study_on_the_real_openb_trace() {
+    let Some(shared) = datasets::shared::for_tests(
+        env!("CARGO_MANIFEST_DIR"),
+        "compare_preset_fgd_runs_the_study_on_the_real_openb_trace",
+    ) else {
+        return;
+    };
+    let openb = shared.join("datasets/alibaba_gpu_v2023_openb");
+    let study = reports::Experiment::fgd_study(&openb).unwrap();
+    assert_eq!(study.workloads.len(), 24, "every pod list");
+    assert!(study.workloads[0].ends_with("openb_pod_list_default.csv"));
+    assert_eq!(
+        study.policies,
+        [
+            "random",
+            "dot-product",
+            "gpu-clustering",
+            "gpu-packing",
+            "best-fit",
+            "fgd",
+            "fgd-dot"
+        ]
+    );
+    assert_eq!(study.seeds, (42..=51).collect::<Vec<u64>>());
+    // The whole study takes minutes in a release build; here a slice of it, through the preset
+    // (flags replace its lists), at a lower target so that a debug build is quick.
+    let out = tempfile::tempdir().unwrap();
+    let pods = |name: &str| openb.join(name).to_str().unwrap().to_string();
+    let workloads = format!(
+        "{},{}",
+        pods("openb_pod_list_default.csv"),
+        pods("openb_pod_list_gpushare20.csv")
+    );
+    let dir = out.path().to_str().unwrap();
+    let o = packsim(&[
+        "compare",
+        "--preset",
+        "fgd",
+        "-w",
+        &workloads,
+        "-p",
+        "fgd,gpu-packing",
+        "--seeds",
+        "42",
+        "--target",
+        "0.4",
+        "-o",
+        dir,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("4 runs in"), "{}", stdout(&o));
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(
+        html.contains("Unallocated gpus at the end of the arrive-only replays"),
+        "the per-workload figure"
+    );
+    assert!(out.path().join("plots/unallocated-by-workload.svg").is_file());
+    let results = std::fs::read_to_string(out.path().join("results.csv")).unwrap();
+    assert!(
+        results.contains(",fgd,arrive-only,42,1,0.4,gpu_frag_ratio,"),
+        "{results}"
+    );
+}

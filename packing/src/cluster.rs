@@ -60,6 +60,9 @@ pub struct Cluster {
     dev_free: Vec<u16>,
     /// GPU model id of each machine (0 when it has no GPUs or the model is unknown).
     model: Vec<u16>,
+    /// Per machine, the GPU demands of the tasks allocated there and how many of each (GPU
+    /// clustering groups tasks by this "affinity").
+    gpu_tasks: Vec<Vec<(GpuDemand, u32)>>,
 }
 
 impl Cluster {
@@ -85,6 +88,7 @@ impl Cluster {
             dev_start: vec![0],
             dev_free: Vec::new(),
             model: Vec::new(),
+            gpu_tasks: Vec::new(),
         }
     }
 
@@ -137,6 +141,7 @@ impl Cluster {
             .extend(std::iter::repeat_n(GPU_MILLI as u16, gpus as usize));
         self.dev_start.push(self.dev_free.len() as u32);
         self.model.push(model);
+        self.gpu_tasks.push(Vec::new());
         id
     }
 
@@ -380,6 +385,13 @@ impl Cluster {
                 }
             }
         }
+        if request.gpu != GpuDemand::None {
+            let tasks = &mut self.gpu_tasks[m.index()];
+            match tasks.iter_mut().find(|(g, _)| *g == request.gpu) {
+                Some((_, n)) => *n += 1,
+                None => tasks.push((request.gpu, 1)),
+            }
+        }
         let i = m.index() * self.dims;
         for (d, &x) in request.demand.iter().enumerate() {
             self.free[i + d] -= x;
@@ -458,6 +470,18 @@ impl Cluster {
                 }
             }
         }
+        let gpu = match devices {
+            DeviceAlloc::None => GpuDemand::None,
+            DeviceAlloc::Share { milli, .. } => GpuDemand::Share(u32::from(milli)),
+            DeviceAlloc::Whole(mask) => GpuDemand::Whole(mask.count_ones()),
+        };
+        let tasks = &mut self.gpu_tasks[m.index()];
+        if let Some(k) = tasks.iter().position(|(g, _)| *g == gpu) {
+            tasks[k].1 -= 1;
+            if tasks[k].1 == 0 {
+                tasks.swap_remove(k);
+            }
+        }
         for (d, &x) in demand.iter().enumerate() {
             self.free[i + d] += x;
             self.total_free[d] += u128::from(x);
@@ -466,6 +490,12 @@ impl Cluster {
             .set(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
         self.generation += 1;
         Some(())
+    }
+
+    /// The GPU demands of the tasks allocated on `m` through [`Cluster::allocate_request`], with
+    /// their counts (tasks without GPUs are not listed).
+    pub fn gpu_tasks(&self, m: MachineId) -> &[(GpuDemand, u32)] {
+        &self.gpu_tasks[m.index()]
     }
 
     /// Per dimension, the largest capacity of any machine: the unit that scores normalise by.

@@ -47,7 +47,23 @@ impl Group {
     }
 
     fn slug(&self) -> String {
-        let raw = format!("{}-{}-{}-{}", self.workload, self.cluster, self.scale, self.model);
+        // A trace file is named by its stem: the folder it sits in says nothing about the run.
+        let stem = |s: &str| {
+            if s.contains('/') {
+                std::path::Path::new(s)
+                    .file_stem()
+                    .map_or(s.to_string(), |f| f.to_string_lossy().into_owned())
+            } else {
+                s.to_string()
+            }
+        };
+        let raw = format!(
+            "{}-{}-{}-{}",
+            stem(&self.workload),
+            stem(&self.cluster),
+            self.scale,
+            self.model
+        );
         let mut s: String = raw
             .chars()
             .map(|c| {
@@ -422,6 +438,69 @@ pub fn write(
         md,
         "Each figure is a mean over seeds with its 95% interval; a policy's rank is 1 + the policies that do better *and* can be told apart from it (paired by seed, 95%), and `=` marks a shared rank.\n"
     );
+
+    // Across workloads (the FGD study's last figure): the share of the arrived dimension left
+    // unallocated at the end of each arrive-only replay, per workload and policy.
+    let arrive: Vec<&GroupSummary> = groups.iter().filter(|g| g.group.model == "arrive-only").collect();
+    if arrive.len() >= 2 {
+        let dim = if arrive[0].runs[0].dimensions.iter().any(|d| d == "gpus") {
+            "gpus"
+        } else {
+            "cpus"
+        };
+        let metric = format!("utilisation_{dim}");
+        let policies: Vec<&String> = arrive[0].metrics.iter().map(|(p, _)| p).collect();
+        let title = format!(
+            "Unallocated {dim} at the end of the arrive-only replays, % of capacity (lower is better)"
+        );
+        page.section(&title);
+        let _ = writeln!(md, "## {title}\n");
+        let mut header = vec!["workload"];
+        header.extend(policies.iter().map(|p| p.as_str()));
+        let mut table = Table::new(&header);
+        let _ = writeln!(md, "| {} |\n|{}", header.join(" | "), "---|".repeat(header.len()));
+        let mut lines_: Vec<(Line, usize)> = policies
+            .iter()
+            .map(|p| {
+                (
+                    Line {
+                        name: (*p).clone(),
+                        points: Vec::new(),
+                        dashed: false,
+                    },
+                    policy_index(p),
+                )
+            })
+            .collect();
+        for (k, g) in arrive.iter().enumerate() {
+            let name = Path::new(&g.group.workload)
+                .file_stem()
+                .map_or(g.group.workload.clone(), |s| s.to_string_lossy().into_owned());
+            let mut row = vec![name];
+            for (i, p) in policies.iter().enumerate() {
+                let e = g
+                    .metrics
+                    .iter()
+                    .find(|(q, _)| q == *p)
+                    .and_then(|(_, m)| m.iter().find(|(n, _)| *n == metric));
+                row.push(e.map_or(String::new(), |(_, e)| {
+                    lines_[i].0.points.push(((k + 1) as f64, 100.0 * (1.0 - e.mean)));
+                    format!("{} ± {}", fmt(100.0 * (1.0 - e.mean)), fmt(100.0 * e.half_width))
+                }));
+            }
+            let _ = writeln!(md, "| {} |", row.join(" | "));
+            table.row(&row);
+        }
+        let _ = writeln!(md);
+        page.table(&table);
+        let svg = plot::lines(
+            &format!("Unallocated {dim} at the end, per workload (rows of the table, in order)"),
+            "workload (row of the table)",
+            &format!("unallocated {dim}, % of capacity"),
+            &lines_,
+        );
+        emit(dir, &mut page, &mut md, "plots/unallocated-by-workload.svg", &svg)?;
+    }
 
     for g in &groups {
         let slug = g.group.slug();

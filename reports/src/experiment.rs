@@ -131,7 +131,50 @@ impl RunSpec {
     }
 }
 
+/// The policies of the FGD study (Weng et al., ATC'23) as packsim names them, and ours.
+pub const FGD_POLICIES: &[&str] = &[
+    "random",
+    "dot-product",
+    "gpu-clustering",
+    "gpu-packing",
+    "best-fit",
+    "fgd",
+    "fgd-dot",
+];
+
 impl Experiment {
+    /// The FGD study on the openb trace in `openb_dir`: every pod list (default first, then by
+    /// name) on the trace's 1,213 GPU nodes, the study's six policies and ours, arrive-only to
+    /// 130% of GPU capacity, seeds 42–51 as in the paper.
+    pub fn fgd_study(openb_dir: &Path) -> Result<Experiment, Error> {
+        let mut pods: Vec<String> = std::fs::read_dir(openb_dir)
+            .map_err(|e| Error::io(openb_dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("openb_pod_list_") && n.ends_with(".csv"))
+            })
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        if pods.is_empty() {
+            return Err(Error::Experiment(format!(
+                "{}: no openb_pod_list_*.csv files",
+                openb_dir.display()
+            )));
+        }
+        pods.sort_by_key(|p| (!p.ends_with("openb_pod_list_default.csv"), p.clone()));
+        Ok(Experiment {
+            workloads: pods,
+            cluster: None,
+            policies: FGD_POLICIES.iter().map(|p| (*p).to_string()).collect(),
+            models: vec!["arrive-only".into()],
+            seeds: (42..=51).collect(),
+            scales: vec![1.0],
+            target: 1.3,
+        })
+    }
+
     /// Reads an experiment file: TOML, or JSON when the name ends in `.json`.
     pub fn from_file(path: &Path) -> Result<Experiment, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;

@@ -288,6 +288,11 @@ pub(crate) struct FragCache {
 }
 
 impl FragCache {
+    /// The target workload fragmentation is measured against.
+    pub fn target(&self) -> &TargetWorkload {
+        &self.target
+    }
+
     pub fn new(target: TargetWorkload, cpu_dim: usize) -> FragCache {
         FragCache {
             target,

@@ -200,6 +200,27 @@ pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
         (Some(tasks), Some(_), Some(cpu)) => Some(FragCache::new(target_workload(&mut c, tasks, cpu)?, cpu)),
         _ => None,
     };
+    // FGD measures fragmentation against the workload's task classes: the same target as the
+    // metric's, built from the whole workload.
+    let owned;
+    let policy = if policy.needs_target() && policy.target().is_none() {
+        let target = match (&frag, input.target) {
+            (Some(f), _) => f.target().clone(),
+            (None, Some(tasks)) => {
+                let cpu = c.cpu_dim.unwrap_or(0);
+                target_workload(&mut c, tasks, cpu)?
+            }
+            (None, None) => {
+                return Err(Error::Workload(format!(
+                    "`{policy}` measures fragmentation against the whole workload's task classes: give it a target workload, or run it on a loaded workload rather than a stream"
+                )));
+            }
+        };
+        owned = policy.clone().with_target(target);
+        &owned
+    } else {
+        policy
+    };
     let mut sim = Sim {
         now: 0,
         queue: EventQueue::new(),

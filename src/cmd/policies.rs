@@ -35,6 +35,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         Family::Decreasing,
         Family::Scoring,
         Family::Baseline,
+        Family::Gpu,
     ];
     let width = all.iter().map(|k| k.name().len()).max().unwrap_or(0);
     for family in families {

@@ -96,6 +96,8 @@ pub enum Family {
     Scoring,
     /// Orderings for fairness, and random placement as a baseline.
     Baseline,
+    /// GPU-sharing policies that look at individual GPU devices (the FGD study's and ours).
+    Gpu,
 }
 
 impl Family {
@@ -107,6 +109,7 @@ impl Family {
             Family::Decreasing => "decreasing fit rules (Panigrahy et al. 2011 size functions)",
             Family::Scoring => "scoring policies (highest score wins, ties to the lowest id)",
             Family::Baseline => "fairness and baselines",
+            Family::Gpu => "GPU-sharing policies (device-level; Weng et al., ATC'23)",
         }
     }
 }
@@ -144,6 +147,14 @@ pub enum Kind {
     Drf,
     /// Seeded uniform random choice among fitting machines.
     Random,
+    /// Fragmentation gradient descent (Weng et al., ATC'23).
+    Fgd,
+    /// GPU packing: shared GPUs first, then free GPUs of used machines, then idle machines.
+    GpuPacking,
+    /// GPU clustering: machines already running tasks of the same GPU demand first.
+    GpuClustering,
+    /// FGD with dot-product alignment breaking its ties (ours).
+    FgdDot,
 }
 
 impl Kind {
@@ -169,6 +180,10 @@ impl Kind {
             Kind::FenzoCpuMem,
             Kind::Drf,
             Kind::Random,
+            Kind::Fgd,
+            Kind::GpuPacking,
+            Kind::GpuClustering,
+            Kind::FgdDot,
         ]);
         all
     }
@@ -191,6 +206,10 @@ impl Kind {
             Kind::FenzoCpuMem => "fenzo-cpu-mem",
             Kind::Drf => "drf",
             Kind::Random => "random",
+            Kind::Fgd => "fgd",
+            Kind::GpuPacking => "gpu-packing",
+            Kind::GpuClustering => "gpu-clustering",
+            Kind::FgdDot => "fgd-dot",
         };
         fixed.to_string()
     }
@@ -213,6 +232,7 @@ impl Kind {
             | Kind::KubeBalancedAllocation
             | Kind::FenzoCpuMem => Family::Scoring,
             Kind::Drf | Kind::Random => Family::Baseline,
+            Kind::Fgd | Kind::GpuPacking | Kind::GpuClustering | Kind::FgdDot => Family::Gpu,
         }
     }
 
@@ -259,6 +279,10 @@ impl Kind {
             Kind::FenzoCpuMem => "Netflix Fenzo cpuMemBinPacker fitness",
             Kind::Drf => "DRF progressive-filling order across groups, first fit",
             Kind::Random => "seeded uniform choice among fitting machines",
+            Kind::Fgd => "fragmentation gradient descent: least growth of GPU fragmentation",
+            Kind::GpuPacking => "shared GPUs first, then free GPUs on used nodes, then idle nodes",
+            Kind::GpuClustering => "nodes already running tasks of the same GPU demand first",
+            Kind::FgdDot => "FGD, ties broken by dot-product alignment (ours)",
         };
         fixed.to_string()
     }
@@ -356,6 +380,38 @@ impl Kind {
                 the baseline every heuristic should beat. The choice hashes the seed, the cluster's \
                 generation and the machine id, so it is reproducible and stateless."
                 .into(),
+            Kind::Fgd => "Fragmentation gradient descent (Weng et al., \"Beware of Fragmentation: \
+                Scheduling GPU-Sharing Workloads with Fragmentation Gradient Descent\", USENIX \
+                ATC'23). The fragmentation of a node is the expected idle GPU (milli) that a task \
+                of the target workload could not use there: Σ over the workload's task classes \
+                (the most popular shapes covering 95% of tasks) of popularity × the idle GPU the \
+                class cannot use (all of it if the class asks no GPU, lacks CPU, excludes the \
+                node's GPU model or fits on no device; else the devices with less free than its \
+                share). A task goes to the node, and a sharing task to the device, where \
+                placing it grows that fragmentation least; ties to the lowest node and device id \
+                (the paper's simulator scores sigmoid(Δ/1000)·100 as an integer and lets \
+                kube-scheduler break ties at random: packsim compares the exact Δ)."
+                .into(),
+            Kind::GpuPacking => "GPU packing, the FGD study's baseline: a task asking for GPU \
+                prefers (1) a node where it fits on partially used GPUs, scoring 100 − (free share \
+                of the GPUs it would use)·10, at least 50; then (2) a used node where it needs \
+                fully free GPUs, 50 − their number, at least 33; then (3) an idle node, \
+                33 − its GPUs, at least its GPUs. Devices: the fitting ones with least free first. \
+                Tasks without GPU score 0 everywhere (lowest id wins)."
+                .into(),
+            Kind::GpuClustering => "GPU clustering, the FGD study's baseline: a task asking for \
+                GPU prefers nodes running only tasks of its own GPU demand (75–100), then nodes \
+                running its demand among others (50–75), then nodes without GPU tasks (25–50), \
+                then the rest (0–25); within a band 25·(G − idle GPU on the node)/G, G being the \
+                largest node's GPU capacity. Tasks without GPU score 0 everywhere."
+                .into(),
+            Kind::FgdDot => "Ours: FGD's fragmentation growth decides, and among nodes and devices \
+                that grow it equally (often: every CPU-only task and every placement that leaves \
+                usable GPU usable grows it by exactly 0) the Tetris alignment of the demand with \
+                the node's free room, Σ_d (demand_d/ref_d)·(free_d/ref_d) over all dimensions, \
+                decides instead of the lowest id. On openb it allocates more GPU than FGD at 130% \
+                arrived demand (packsim compare --preset fgd)."
+                .into(),
         }
     }
 }
@@ -381,7 +437,7 @@ mod tests {
     #[test]
     fn names_are_unique_kebab_case_and_round_trip() {
         let all = Kind::all();
-        assert_eq!(all.len(), 37);
+        assert_eq!(all.len(), 41);
         for (i, kind) in all.iter().enumerate() {
             let name = kind.name();
             assert!(

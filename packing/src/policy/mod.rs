@@ -5,16 +5,19 @@
 //! cluster state; offline, [`crate::pack`] orders a batch the way the policy prescribes and places
 //! each task with the same `choose`, so both modes share one decision path.
 
+mod gpu;
 pub mod kind;
 mod satyr;
 mod score;
 mod size;
 
 use std::fmt;
+use std::sync::Arc;
 
 pub use kind::{Family, Fit, Kind, Size};
 
 use crate::cluster::{Cluster, MachineId};
+use crate::frag::TargetWorkload;
 use crate::gpu::{DeviceAlloc, Request, default_devices};
 use crate::resources::ResourceTable;
 use crate::{Error, Schema, Weights};
@@ -43,12 +46,26 @@ enum Rule {
 }
 
 /// A placement policy with its weights and seed.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Policy {
     rule: Rule,
     weights: Weights,
     seed: u64,
     schema: Schema,
+    /// FGD's target workload (the task classes fragmentation is measured against).
+    target: Option<Arc<TargetWorkload>>,
+    /// FGD's memo of fragmentation changes: shared by clones, never changes a decision.
+    memo: Arc<gpu::Memo>,
+}
+
+impl PartialEq for Policy {
+    fn eq(&self, other: &Policy) -> bool {
+        self.rule == other.rule
+            && self.weights == other.weights
+            && self.seed == other.seed
+            && self.schema == other.schema
+            && self.target == other.target
+    }
 }
 
 impl Policy {
@@ -92,6 +109,8 @@ impl Policy {
             weights: default_weights(Kind::KubeLeastAllocated, schema)?,
             seed: 0,
             schema: schema.clone(),
+            target: None,
+            memo: Arc::default(),
         })
     }
 
@@ -102,6 +121,8 @@ impl Policy {
             weights: default_weights(kind, schema)?,
             seed: 0,
             schema: schema.clone(),
+            target: None,
+            memo: Arc::default(),
         })
     }
 
@@ -136,6 +157,24 @@ impl Policy {
         }
         self.weights = weights;
         Ok(self)
+    }
+
+    /// True for policies that measure fragmentation against a target workload (FGD), which
+    /// [`Policy::with_target`] must then provide (without one, every node's fragmentation is 0).
+    pub fn needs_target(&self) -> bool {
+        matches!(self.rule, Rule::One(Kind::Fgd | Kind::FgdDot))
+    }
+
+    /// The same policy measuring fragmentation against `target`.
+    pub fn with_target(mut self, target: TargetWorkload) -> Policy {
+        self.target = Some(Arc::new(target));
+        self.memo = Arc::default();
+        self
+    }
+
+    /// The target workload, if one was given.
+    pub fn target(&self) -> Option<&TargetWorkload> {
+        self.target.as_deref()
     }
 
     /// The same policy with another seed (used by `random` and by random parts of a sum).
@@ -181,6 +220,18 @@ impl Policy {
     /// Chooses a machine for one task given the cluster state; `None` when the policy places it
     /// nowhere. Never allocates memory for schemas of up to 8 dimensions.
     pub fn choose(&self, c: &Cluster, demand: &[u64]) -> Option<MachineId> {
+        if matches!(self.rule, Rule::One(kind) if kind.family() == Family::Gpu) {
+            // Device-level policies need the GPU demand: the usual split of the GPU amount.
+            let gpu = c.gpu_dim().map_or(Some(crate::gpu::GpuDemand::None), |g| {
+                crate::gpu::GpuDemand::from_milli(demand[g])
+            })?;
+            let request = Request {
+                demand,
+                gpu,
+                models: crate::gpu::ModelSet::ANY,
+            };
+            return self.place(c, &request, |_| true).map(|p| p.machine);
+        }
         self.choose_by(c, demand, |_| true, |m| c.fits(m, demand))
     }
 
@@ -195,6 +246,14 @@ impl Policy {
     ) -> Option<Placement> {
         let listed = |m: MachineId| c.is_available(m) && request.models.allows(c.model(m)) && eligible(m);
         let fit = |m: MachineId| c.fits_request(m, request) && eligible(m);
+        if let Rule::One(kind) = self.rule {
+            if kind.family() == Family::Gpu {
+                if !c.may_fit(request.demand) {
+                    return None;
+                }
+                return gpu::place(self, kind, c, request, |m| c.is_available(m) && fit(m));
+            }
+        }
         let machine = self.choose_by(c, request.demand, listed, fit)?;
         let devices = default_devices(c.devices(machine), request.gpu)?;
         Some(Placement { machine, devices })

@@ -148,6 +148,18 @@ pub fn pack(kind: Kind, inst: &Instance) -> Vec<Option<usize>> {
             | Kind::Fit(Fit::First)
             | Kind::Decreasing(Fit::First, _)
             | Kind::Drf => fitting.first().copied(),
+            // Without GPU devices the device-level policies have nothing to tell machines apart:
+            // every score is equal and the lowest id wins, which is first fit.
+            Kind::Fgd | Kind::GpuPacking | Kind::GpuClustering => fitting.first().copied(),
+            // fgd-dot's ties (all of them, without GPUs) go to the best weighted alignment.
+            Kind::FgdDot => first_max(fitting.iter().map(|&m| {
+                let mut s = Q::zero();
+                for d in 0..dims {
+                    let term = inst.norm(x[d], d).mul(inst.norm(free[m][d], d));
+                    s = s.add(Q::int(i128::from(w[d])).mul(term));
+                }
+                (m, s)
+            })),
             Kind::Fit(Fit::Next) | Kind::Decreasing(Fit::Next, _) => {
                 (0..n).map(|k| (cursor + k) % n).find(|&m| fits(x, &free[m]))
             }

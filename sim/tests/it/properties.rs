@@ -57,13 +57,51 @@ fn same_inputs_give_byte_identical_outputs() {
         }
         let w = generate(&spec);
         for model in models() {
-            for policy in ["best-fit", "random", "satyr-bfd", "dot-product"] {
+            for policy in [
+                "best-fit",
+                "random",
+                "satyr-bfd",
+                "dot-product",
+                "fgd",
+                "fgd-dot",
+                "gpu-packing",
+                "gpu-clustering",
+            ] {
                 let a = bytes(&w, policy, &model, 7);
                 let b = bytes(&w, policy, &model, 7);
                 assert!(a == b, "{name} {} {policy}: two runs differ", model.name());
             }
         }
     }
+}
+
+#[test]
+fn fgd_measures_fragmentation_against_the_workloads_task_classes() {
+    let mut spec = builtin("gpu-sharing", 5).unwrap();
+    spec.tasks = 400;
+    for m in &mut spec.machines {
+        m.count = m.count.div_ceil(4);
+    }
+    let w = generate(&spec);
+    let model = Model::ArriveOnly(sim::ArriveOnly::default());
+    let config = Config {
+        model,
+        seed: 5,
+        ..Config::default()
+    };
+    let fgd = Policy::parse("fgd", &w.schema).unwrap();
+    assert!(fgd.needs_target() && fgd.target().is_none());
+    // The simulator supplies the workload's classes; with an empty target every placement would
+    // change fragmentation by 0 and FGD would degenerate to the lowest id.
+    let supplied = run(&w, &fgd, &config).unwrap();
+    let blind = run(
+        &w,
+        &fgd.clone().with_target(packing::frag::TargetWorkload::default()),
+        &config,
+    )
+    .unwrap();
+    assert_ne!(supplied.summary.utilisation, blind.summary.utilisation);
+    assert_eq!(supplied, run(&w, &fgd, &config).unwrap());
 }
 
 fn workload() -> impl Strategy<Value = Workload> {
@@ -139,7 +177,7 @@ proptest! {
     #[test]
     fn every_task_is_accounted_for_and_capacity_is_never_exceeded(
         w in workload(),
-        policy in prop::sample::select(vec!["first-fit", "best-fit", "worst-fit", "satyr-bfd", "satyr-mr", "kube-least-allocated", "drf", "random", "l2-norm"]),
+        policy in prop::sample::select(vec!["first-fit", "best-fit", "worst-fit", "satyr-bfd", "satyr-mr", "kube-least-allocated", "drf", "random", "l2-norm", "fgd", "gpu-packing"]),
         kill in any::<bool>(),
     ) {
         for model in models() {
