@@ -872,10 +872,11 @@ pub fn write(
                         })
                 })
                 .collect();
-            let svg = plot::bars(
+            let svg = plot::bars_from(
                 "Machines in use / fewest that could hold the allocation (1 = tight)",
                 "ratio",
                 &bars,
+                1.0,
             );
             emit(
                 dir,

@@ -365,10 +365,11 @@ pub fn write(dir: &Path, rows: &[GapRow], provenance: &Provenance) -> Result<Vec
             })
             .collect();
         bars.sort_by(|a, b| a.0.mean.total_cmp(&b.0.mean));
-        let svg = plot::bars(
+        let svg = plot::bars_from(
             &format!("{suite}: mean bins / lower bound (lower is better)"),
             "bins / lower bound",
             &bars,
+            1.0,
         );
         let file = format!("plots/gap-{}.svg", slug(suite));
         write_atomic(&dir.join(&file), svg.as_bytes())?;

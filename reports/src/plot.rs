@@ -131,11 +131,16 @@ fn draw_lines<DB: DrawingBackend>(
 
 /// Horizontal bars, best first as given, with 95% whiskers; `colours[i]` is bar i's colour index.
 pub fn bars(title: &str, value_label: &str, bars: &[(Bar, usize)]) -> String {
+    bars_from(title, value_label, bars, 0.0)
+}
+
+/// Like [`bars`], drawn from `baseline` (1 for ratios to a bound, where the differences are small).
+pub fn bars_from(title: &str, value_label: &str, bars: &[(Bar, usize)], baseline: f64) -> String {
     let mut svg = String::new();
     {
         let height = 90 + 26 * bars.len().max(1) as u32;
         let root = SVGBackend::with_string(&mut svg, (760, height)).into_drawing_area();
-        draw_bars(&root, title, value_label, bars).expect("drawing into a string cannot fail");
+        draw_bars(&root, title, value_label, bars, baseline).expect("drawing into a string cannot fail");
     }
     svg
 }
@@ -145,9 +150,20 @@ fn draw_bars<DB: DrawingBackend>(
     title: &str,
     value_label: &str,
     bars: &[(Bar, usize)],
+    baseline: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let (x0, x1) = range(bars.iter().flat_map(|(b, _)| [b.low, b.high, b.mean]), true);
+    let (x0, x1) = if baseline == 0.0 {
+        range(bars.iter().flat_map(|(b, _)| [b.low, b.high, b.mean]), true)
+    } else {
+        let (_, hi) = range(
+            bars.iter()
+                .flat_map(|(b, _)| [b.low, b.high, b.mean])
+                .chain([baseline]),
+            false,
+        );
+        (baseline, hi)
+    };
     let n = bars.len().max(1) as i32;
     let names: Vec<String> = bars.iter().map(|(b, _)| b.name.clone()).collect();
     let mut chart = ChartBuilder::on(root)
@@ -172,7 +188,7 @@ fn draw_bars<DB: DrawingBackend>(
         let colour = colour(*c);
         let mut rect = Rectangle::new(
             [
-                (x0.max(0.0).min(bar.mean), SegmentValue::Exact(row)),
+                (x0.max(baseline).min(bar.mean), SegmentValue::Exact(row)),
                 (bar.mean, SegmentValue::Exact(row + 1)),
             ],
             colour.mix(0.75).filled(),
@@ -180,13 +196,16 @@ fn draw_bars<DB: DrawingBackend>(
         rect.set_margin(4, 4, 0, 0);
         chart.draw_series(std::iter::once(rect))?;
         if bar.high > bar.low {
-            chart.draw_series(std::iter::once(PathElement::new(
-                vec![
-                    (bar.low, SegmentValue::CenterOf(row)),
-                    (bar.high, SegmentValue::CenterOf(row)),
+            // The whisker is a thin bar over the same segment, so it sits on the bar's middle.
+            let mut whisker = Rectangle::new(
+                [
+                    (bar.low.max(x0), SegmentValue::Exact(row)),
+                    (bar.high, SegmentValue::Exact(row + 1)),
                 ],
-                BLACK.stroke_width(2),
-            )))?;
+                BLACK.filled(),
+            );
+            whisker.set_margin(12, 12, 0, 0);
+            chart.draw_series(std::iter::once(whisker))?;
         }
     }
     root.present()

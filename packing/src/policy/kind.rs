@@ -408,8 +408,8 @@ impl Kind {
             Kind::FgdDot => "Ours: FGD's fragmentation growth decides, and among nodes and devices \
                 that grow it equally (often: every CPU-only task and every placement that leaves \
                 usable GPU usable grows it by exactly 0) the Tetris alignment of the demand with \
-                the node's free room, Σ_d (demand_d/ref_d)·(free_d/ref_d) over all dimensions, \
-                decides instead of the lowest id. On openb it allocates more GPU than FGD at 130% \
+                the node's free room, Σ_d w_d·(demand_d/ref_d)·(free_d/ref_d) as `dot-product` \
+                weighs it (every dimension by default), decides instead of the lowest id. On openb it allocates more GPU than FGD at 130% \
                 arrived demand (packsim compare --preset fgd)."
                 .into(),
         }
