@@ -133,6 +133,48 @@ fn fgd_delta(
     }
 }
 
+/// The paper's simulator's FGD score for a machine: `⌊100·sigmoid(Δ/1000)⌋`, the sharing task's
+/// device the one of highest score (lowest index on ties).
+fn fgd_sim_score(
+    c: &Cluster,
+    m: MachineId,
+    request: &Request<'_>,
+    cpu_dim: usize,
+    target: &TargetWorkload,
+) -> Option<(f64, DeviceAlloc)> {
+    let score = |delta: f64| (100.0 / (1.0 + (-delta / 1000.0).exp())).trunc();
+    let cpu_free = c.free(m)[cpu_dim];
+    let cpu = request.demand[cpu_dim];
+    let devices = c.devices(m);
+    let model = c.model(m);
+    match request.gpu {
+        GpuDemand::Share(share) => {
+            let before = fragmentation_of(cpu_free, devices, model, target);
+            let mut after_devices = devices.to_vec();
+            let mut best: Option<(f64, DeviceAlloc)> = None;
+            for (i, &f) in devices.iter().enumerate().take(64) {
+                if u32::from(f) < share {
+                    continue;
+                }
+                after_devices[i] = f - share as u16;
+                let s = score(before - fragmentation_of(cpu_free - cpu, &after_devices, model, target));
+                after_devices[i] = f;
+                if best.is_none_or(|(b, _)| s > b) {
+                    best = Some((
+                        s,
+                        DeviceAlloc::Share {
+                            device: i as u8,
+                            milli: share as u16,
+                        },
+                    ));
+                }
+            }
+            best
+        }
+        _ => fgd_delta(c, m, request, cpu_dim, target).map(|(delta, alloc)| (score(delta), alloc)),
+    }
+}
+
 fn memo_key(c: &Cluster, m: MachineId, request: &Request<'_>, cpu_dim: usize) -> Option<Key> {
     let devices = c.devices(m);
     if devices.len() > MEMO_DEVICES {
@@ -220,7 +262,7 @@ pub(crate) fn place(
     // (primary, secondary, machine, devices)
     let mut best: Option<(f64, f64, MachineId, DeviceAlloc)> = None;
     let mut memo = match kind {
-        Kind::Fgd | Kind::FgdDot => Some(policy.memo.0.lock().expect("memo lock")),
+        Kind::Fgd | Kind::FgdDot | Kind::FgdSim => Some(policy.memo.0.lock().expect("memo lock")),
         _ => None,
     };
     let empty = TargetWorkload::default();
@@ -239,7 +281,11 @@ pub(crate) fn place(
                 let delta = match found {
                     Some(v) => Some(v),
                     None => {
-                        let v = fgd_delta(c, m, request, cpu_dim, target);
+                        let v = if kind == Kind::FgdSim {
+                            fgd_sim_score(c, m, request, cpu_dim, target)
+                        } else {
+                            fgd_delta(c, m, request, cpu_dim, target)
+                        };
                         if let (Some(k), Some(v)) = (key, v) {
                             cache.insert(k, v);
                         }
@@ -247,10 +293,11 @@ pub(crate) fn place(
                     }
                 };
                 delta.map(|(d, a)| {
-                    let secondary = if kind == Kind::FgdDot {
-                        alignment(c, m, request, w)
-                    } else {
-                        0.0
+                    let secondary = match kind {
+                        Kind::FgdDot => alignment(c, m, request, w),
+                        // kube-scheduler's uniform choice among the best-scored nodes.
+                        Kind::FgdSim => super::score::random(c, m, policy.seed),
+                        _ => 0.0,
                     };
                     (d, secondary, a)
                 })
@@ -374,6 +421,37 @@ mod tests {
     }
 
     #[test]
+    fn fgd_sim_scores_as_the_papers_simulator() {
+        // Target: 0.7-GPU tasks. Node 0 device 0 has 500 free, a fragment; a 0.3 task there
+        // shrinks it by 300: ⌊100·sigmoid(0.3)⌋ = ⌊57.44⌋ = 57. On a fresh device Δ = 0: 50.
+        let target = TargetWorkload::new(vec![TaskClass {
+            cpu: 1000,
+            gpu: GpuDemand::Share(700),
+            models: ModelSet::ANY,
+            popularity: 1.0,
+        }]);
+        let c = cluster(&[(0, GpuDemand::Share(500))]);
+        let demand = [1000, 300];
+        let r = request(&demand, GpuDemand::Share(300));
+        let (s, a) = fgd_sim_score(&c, MachineId(0), &r, 0, &target).unwrap();
+        assert_eq!(
+            (s, a),
+            (
+                57.0,
+                DeviceAlloc::Share {
+                    device: 0,
+                    milli: 300
+                }
+            )
+        );
+        assert_eq!(fgd_sim_score(&c, MachineId(1), &r, 0, &target).unwrap().0, 50.0);
+        let p = policy(Kind::FgdSim, Some(target))
+            .place(&c, &r, |_| true)
+            .unwrap();
+        assert_eq!(p.machine, MachineId(0));
+    }
+
+    #[test]
     fn gpu_models_restrict_every_gpu_policy() {
         // Node 0 is model 1, node 1 model 2; a task allowing only model 2 must land on node 1.
         let mut c = Cluster::with_gpus(2, 1);
@@ -386,7 +464,13 @@ mod tests {
             gpu: GpuDemand::Share(500),
             models: ModelSet::of([2]).unwrap(),
         };
-        for kind in [Kind::Fgd, Kind::FgdDot, Kind::GpuPacking, Kind::GpuClustering] {
+        for kind in [
+            Kind::Fgd,
+            Kind::FgdDot,
+            Kind::FgdSim,
+            Kind::GpuPacking,
+            Kind::GpuClustering,
+        ] {
             let p = crate::Policy::from_kind(kind, &schema).unwrap();
             assert_eq!(p.place(&c, &r, |_| true).unwrap().machine, MachineId(1), "{kind}");
             let none = Request {

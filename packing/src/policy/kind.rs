@@ -155,6 +155,8 @@ pub enum Kind {
     GpuClustering,
     /// FGD with dot-product alignment breaking its ties (ours).
     FgdDot,
+    /// FGD exactly as the paper's simulator scores it: integer sigmoid score, random ties.
+    FgdSim,
 }
 
 impl Kind {
@@ -184,6 +186,7 @@ impl Kind {
             Kind::GpuPacking,
             Kind::GpuClustering,
             Kind::FgdDot,
+            Kind::FgdSim,
         ]);
         all
     }
@@ -210,6 +213,7 @@ impl Kind {
             Kind::GpuPacking => "gpu-packing",
             Kind::GpuClustering => "gpu-clustering",
             Kind::FgdDot => "fgd-dot",
+            Kind::FgdSim => "fgd-sim",
         };
         fixed.to_string()
     }
@@ -232,7 +236,7 @@ impl Kind {
             | Kind::KubeBalancedAllocation
             | Kind::FenzoCpuMem => Family::Scoring,
             Kind::Drf | Kind::Random => Family::Baseline,
-            Kind::Fgd | Kind::GpuPacking | Kind::GpuClustering | Kind::FgdDot => Family::Gpu,
+            Kind::Fgd | Kind::GpuPacking | Kind::GpuClustering | Kind::FgdDot | Kind::FgdSim => Family::Gpu,
         }
     }
 
@@ -283,6 +287,7 @@ impl Kind {
             Kind::GpuPacking => "shared GPUs first, then free GPUs on used nodes, then idle nodes",
             Kind::GpuClustering => "nodes already running tasks of the same GPU demand first",
             Kind::FgdDot => "FGD, ties broken by dot-product alignment (ours)",
+            Kind::FgdSim => "FGD as the paper's simulator scores it: integer score, random ties",
         };
         fixed.to_string()
     }
@@ -412,6 +417,13 @@ impl Kind {
                 weighs it (every dimension by default), decides instead of the lowest id. On openb it allocates more GPU than FGD at 130% \
                 arrived demand (packsim compare --preset fgd)."
                 .into(),
+            Kind::FgdSim => "FGD exactly as the paper's simulator (Kubernetes scheduler simulator, \
+                FGDScore plugin) scores it, for checking results against the paper: a node scores \
+                ⌊100·sigmoid(Δ/1000)⌋ with Δ the decrease of its fragmentation (milli-GPU), a \
+                sharing task takes the device of highest such score (lowest index on ties), and \
+                nodes of equal score are chosen between at random, as kube-scheduler does (seeded: \
+                a hash of the seed, the cluster's generation and the node id)."
+                .into(),
         }
     }
 }
@@ -437,7 +449,7 @@ mod tests {
     #[test]
     fn names_are_unique_kebab_case_and_round_trip() {
         let all = Kind::all();
-        assert_eq!(all.len(), 41);
+        assert_eq!(all.len(), 42);
         for (i, kind) in all.iter().enumerate() {
             let name = kind.name();
             assert!(

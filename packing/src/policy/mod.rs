@@ -162,7 +162,7 @@ impl Policy {
     /// True for policies that measure fragmentation against a target workload (FGD), which
     /// [`Policy::with_target`] must then provide (without one, every node's fragmentation is 0).
     pub fn needs_target(&self) -> bool {
-        matches!(self.rule, Rule::One(Kind::Fgd | Kind::FgdDot))
+        matches!(self.rule, Rule::One(Kind::Fgd | Kind::FgdDot | Kind::FgdSim))
     }
 
     /// The same policy measuring fragmentation against `target`.

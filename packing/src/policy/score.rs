@@ -212,7 +212,7 @@ fn fenzo(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
 }
 
 /// A uniform value in `[0, 100)` from the seed, the cluster's generation and the machine id.
-fn random(c: &Cluster, m: MachineId, seed: u64) -> f64 {
+pub(crate) fn random(c: &Cluster, m: MachineId, seed: u64) -> f64 {
     let h = splitmix64(seed ^ splitmix64(c.generation() ^ splitmix64(u64::from(m.0))));
     (h >> 11) as f64 * (100.0 / (1u64 << 53) as f64)
 }

@@ -84,7 +84,10 @@ fn instance(
 }
 
 fn deterministic_kinds() -> Vec<Kind> {
-    Kind::all().into_iter().filter(|&k| k != Kind::Random).collect()
+    Kind::all()
+        .into_iter()
+        .filter(|&k| !matches!(k, Kind::Random | Kind::FgdSim))
+        .collect()
 }
 
 proptest! {
@@ -208,7 +211,7 @@ proptest! {
         }
         // History-dependent by design: next-fit (cursor) and random (generation).
         let stateless = Kind::all().into_iter().filter(|k| {
-            !matches!(k, Kind::Random | Kind::Fit(Fit::Next) | Kind::Decreasing(Fit::Next, _))
+            !matches!(k, Kind::Random | Kind::FgdSim | Kind::Fit(Fit::Next) | Kind::Decreasing(Fit::Next, _))
         });
         for kind in stateless {
             let p = Policy::from_kind(kind, &schema(2)).unwrap();
