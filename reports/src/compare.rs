@@ -81,14 +81,19 @@ impl Group {
     }
 }
 
+/// The dimension an arrive-only replay measures demand in (as `sim` chooses it by default).
+fn arrived_dim(dimensions: &[String]) -> &'static str {
+    if dimensions.iter().any(|d| d == "gpus") {
+        "gpus"
+    } else {
+        "cpus"
+    }
+}
+
 /// The metric a group's ranking is by, and whether lower is better.
 pub fn primary_metric(group_model: &str, dimensions: &[String]) -> (String, bool) {
     if group_model == "arrive-only" {
-        let dim = if dimensions.iter().any(|d| d == "gpus") {
-            "gpus"
-        } else {
-            "cpus"
-        };
+        let dim = arrived_dim(dimensions);
         (format!("utilisation_{dim}"), false)
     } else {
         ("wait_mean_s".to_string(), true)
@@ -443,11 +448,7 @@ pub fn write(
     // unallocated at the end of each arrive-only replay, per workload and policy.
     let arrive: Vec<&GroupSummary> = groups.iter().filter(|g| g.group.model == "arrive-only").collect();
     if arrive.len() >= 2 {
-        let dim = if arrive[0].runs[0].dimensions.iter().any(|d| d == "gpus") {
-            "gpus"
-        } else {
-            "cpus"
-        };
+        let dim = arrived_dim(&arrive[0].runs[0].dimensions);
         let metric = format!("utilisation_{dim}");
         let policies: Vec<&String> = arrive[0].metrics.iter().map(|(p, _)| p).collect();
         let title = format!(
@@ -649,30 +650,14 @@ pub fn write(
             .map(|((c, s), r)| (*c, s, r))
             .collect();
         if g.group.model == "arrive-only" {
-            let dim = if g.runs[0].dimensions.iter().any(|d| d == "gpus") {
-                "gpus"
-            } else {
-                "cpus"
-            };
-            let mut lines_: Vec<(Line, usize)> = curves_by_policy(
+            let dim = arrived_dim(&g.runs[0].dimensions);
+            let mut lines_ = curves_by_policy(
                 &g.runs,
                 &series,
                 "arrived_pct",
                 &format!("utilisation_{dim}"),
                 100.0,
-            )
-            .into_iter()
-            .map(|(p, c, pts)| {
-                (
-                    Line {
-                        name: p,
-                        points: pts,
-                        dashed: false,
-                    },
-                    c,
-                )
-            })
-            .collect();
+            );
             let max_x = lines_
                 .iter()
                 .flat_map(|(l, _)| l.points.iter().map(|p| p.0))
@@ -713,19 +698,7 @@ pub fn write(
                 ("stranded_cpus", "stranded CPU (free, but no task shape fits)")
             };
             let scale = if y == "gpu_frag_ratio" { 100.0 } else { 1.0 };
-            let lines_: Vec<(Line, usize)> = curves_by_policy(&g.runs, &series, "arrived_pct", y, scale)
-                .into_iter()
-                .map(|(p, c, pts)| {
-                    (
-                        Line {
-                            name: p,
-                            points: pts,
-                            dashed: false,
-                        },
-                        c,
-                    )
-                })
-                .collect();
+            let lines_ = curves_by_policy(&g.runs, &series, "arrived_pct", y, scale);
             let svg = plot::lines(
                 "Fragmentation vs arrived demand (mean over seeds)",
                 &format!("arrived {dim} demand, % of capacity"),
@@ -944,14 +917,14 @@ fn hours(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
 /// Points (x, y) of one line.
 type Curve = Vec<(f64, f64)>;
 
-/// Per policy, the mean over its seeds of the curve y(x).
+/// Per policy, a line of the mean over its seeds of the curve y(x), with its colour index.
 fn curves_by_policy(
     runs: &[RunResult],
     series: &[(usize, Series)],
     x: &str,
     y: &str,
     scale: f64,
-) -> Vec<(String, usize, Curve)> {
+) -> Vec<(Line, usize)> {
     let mut out: Vec<(String, usize, Vec<Curve>)> = Vec::new();
     for (r, (c, s)) in runs.iter().zip(series) {
         let pts = s.points(x, y, scale);
@@ -961,7 +934,16 @@ fn curves_by_policy(
         }
     }
     out.into_iter()
-        .map(|(p, c, curves)| (p, c, mean_curve(&curves)))
+        .map(|(name, c, curves)| {
+            (
+                Line {
+                    name,
+                    points: mean_curve(&curves),
+                    dashed: false,
+                },
+                c,
+            )
+        })
         .collect()
 }
 

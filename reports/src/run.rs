@@ -381,6 +381,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cluster_scales_repeat_or_cut_the_machine_list() {
+        let spec = |scale: f64| RunSpec {
+            workload: "synthetic:uniform".into(),
+            cluster: String::new(),
+            policy: "first-fit".into(),
+            model: "global".into(),
+            seed: 1,
+            scale,
+            target: 1.3,
+        };
+        let options = RunOptions::default();
+        let n = load_workload(&spec(1.0), &options).unwrap().machines.len();
+        let double = load_workload(&spec(2.0), &options).unwrap();
+        assert_eq!(double.machines.len(), 2 * n);
+        let names: std::collections::BTreeSet<&str> =
+            double.machines.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names.len(), 2 * n, "copies get their own names");
+        assert_eq!(
+            load_workload(&spec(0.5), &options).unwrap().machines.len(),
+            (n as f64 * 0.5).round() as usize
+        );
+    }
+
+    #[test]
     fn machines_needed_takes_the_largest_first_in_each_dimension() {
         let caps = vec![vec![8, 4, 4], vec![10, 10, 10]];
         assert_eq!(machines_needed(&caps, &[0, 0]), 0);

@@ -56,8 +56,8 @@ impl Estimate {
 }
 
 /// Whether two policies' values, paired by seed, differ at the 95% level: the interval of the
-/// mean paired difference excludes zero. With one pair, or identical results, nothing can be told
-/// apart unless the values differ on every seed in the same direction... which needs two seeds.
+/// mean paired difference excludes zero. One pair tells nothing; with two or more, differences
+/// that are all equal are distinguishable exactly when they are not zero.
 pub fn distinguishable(a: &[f64], b: &[f64]) -> bool {
     let diffs: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     match Estimate::of(&diffs) {

@@ -90,19 +90,8 @@ pub(crate) fn run(
         )),
         _ => None,
     };
-    // FGD measures fragmentation against the workload's task classes (the paper's "typical
-    // pods"): those of the whole pod list, as the metric uses.
-    let owned;
-    let policy = if policy.needs_target() && policy.target().is_none() {
-        let target = match &frag {
-            Some(f) => f.target().clone(),
-            None => crate::timed::target_workload(&mut c, &workload.tasks, cpu_dim.unwrap_or(0))?,
-        };
-        owned = policy.clone().with_target(target);
-        &owned
-    } else {
-        policy
-    };
+    let policy = crate::timed::with_target(policy, frag.as_ref(), &mut c, Some(&workload.tasks))?;
+    let policy = policy.as_ref();
     // The shapes tasks come in, for the stranded-resources measure.
     let mut shapes_src = Vec::new();
     let mut tasks = Tasks::default();

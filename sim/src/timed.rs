@@ -1,5 +1,6 @@
 //! The timed models: global view and the Mesos offer cycle, over one event loop.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::iter::Peekable;
@@ -200,27 +201,8 @@ pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
         (Some(tasks), Some(_), Some(cpu)) => Some(FragCache::new(target_workload(&mut c, tasks, cpu)?, cpu)),
         _ => None,
     };
-    // FGD measures fragmentation against the workload's task classes: the same target as the
-    // metric's, built from the whole workload.
-    let owned;
-    let policy = if policy.needs_target() && policy.target().is_none() {
-        let target = match (&frag, input.target) {
-            (Some(f), _) => f.target().clone(),
-            (None, Some(tasks)) => {
-                let cpu = c.cpu_dim.unwrap_or(0);
-                target_workload(&mut c, tasks, cpu)?
-            }
-            (None, None) => {
-                return Err(Error::Workload(format!(
-                    "`{policy}` measures fragmentation against the whole workload's task classes: give it a target workload, or run it on a loaded workload rather than a stream"
-                )));
-            }
-        };
-        owned = policy.clone().with_target(target);
-        &owned
-    } else {
-        policy
-    };
+    let policy = with_target(policy, frag.as_ref(), &mut c, input.target)?;
+    let policy = policy.as_ref();
     let mut sim = Sim {
         now: 0,
         queue: EventQueue::new(),
@@ -944,6 +926,33 @@ impl PackHooks for GroupHooks<'_> {
 
 /// The FGD target workload of `tasks`: classes of (cpu, GPU demand, GPU models) covering 95% of
 /// them, with model ids from the simulated cluster's registry.
+/// `policy`, or a copy of it measuring fragmentation against the workload's task classes (the
+/// paper's "typical pods": those of the whole workload, the same as the metric's) when it needs a
+/// target workload and has none.
+pub(crate) fn with_target<'p>(
+    policy: &'p Policy,
+    frag: Option<&FragCache>,
+    c: &mut SimCluster,
+    tasks: Option<&[TaskSpec]>,
+) -> Result<Cow<'p, Policy>, Error> {
+    if !policy.needs_target() || policy.target().is_some() {
+        return Ok(Cow::Borrowed(policy));
+    }
+    let target = match (frag, tasks) {
+        (Some(f), _) => f.target().clone(),
+        (None, Some(tasks)) => {
+            let cpu = c.cpu_dim.unwrap_or(0);
+            target_workload(c, tasks, cpu)?
+        }
+        (None, None) => {
+            return Err(Error::Workload(format!(
+                "`{policy}` measures fragmentation against the whole workload's task classes: give it a target workload, or run it on a loaded workload rather than a stream"
+            )));
+        }
+    };
+    Ok(Cow::Owned(policy.clone().with_target(target)))
+}
+
 pub(crate) fn target_workload(
     c: &mut SimCluster,
     tasks: &[TaskSpec],

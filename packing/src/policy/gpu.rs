@@ -78,15 +78,16 @@ impl fmt::Debug for Memo {
     }
 }
 
-/// The best placement by FGD's fragmentation growth for a machine: `(Δ, devices)` with
-/// `Δ = F(before) − F(after)` (higher is better), the sharing task's device chosen among those
-/// with room, lowest index on ties.
-fn fgd_delta(
+/// The best placement on a machine by FGD's fragmentation change, scored by `score(Δ)` with
+/// `Δ = F(before) − F(after)` (higher is better): a sharing task's device is the one of highest
+/// score, lowest index on ties; other tasks take [`default_devices`].
+fn fgd_score(
     c: &Cluster,
     m: MachineId,
     request: &Request<'_>,
     cpu_dim: usize,
     target: &TargetWorkload,
+    score: impl Fn(f64) -> f64,
 ) -> Option<(f64, DeviceAlloc)> {
     let cpu_free = c.free(m)[cpu_dim];
     let cpu = request.demand[cpu_dim];
@@ -104,11 +105,11 @@ fn fgd_delta(
                     continue;
                 }
                 after_devices[i] = f - share as u16;
-                let delta = before - fragmentation_of(cpu_free - cpu, &after_devices[..n], model, target);
+                let s = score(before - fragmentation_of(cpu_free - cpu, &after_devices[..n], model, target));
                 after_devices[i] = f;
-                if best.is_none_or(|(b, _)| delta > b + 1e-9) {
+                if best.is_none_or(|(b, _)| s > b + 1e-9) {
                     best = Some((
-                        delta,
+                        s,
                         DeviceAlloc::Share {
                             device: i as u8,
                             milli: share as u16,
@@ -128,13 +129,24 @@ fn fgd_delta(
                 }
             }
             let after = fragmentation_of(cpu_free - cpu, &after_devices[..n], model, target);
-            Some((before - after, alloc))
+            Some((score(before - after), alloc))
         }
     }
 }
 
-/// The paper's simulator's FGD score for a machine: `⌊100·sigmoid(Δ/1000)⌋`, the sharing task's
-/// device the one of highest score (lowest index on ties).
+/// FGD's exact fragmentation change `Δ` and the devices that give it.
+fn fgd_delta(
+    c: &Cluster,
+    m: MachineId,
+    request: &Request<'_>,
+    cpu_dim: usize,
+    target: &TargetWorkload,
+) -> Option<(f64, DeviceAlloc)> {
+    fgd_score(c, m, request, cpu_dim, target, |delta| delta)
+}
+
+/// The paper's simulator's FGD score, `⌊100·sigmoid(Δ/1000)⌋` (integer-valued, so the device
+/// choice's tolerance never matters).
 fn fgd_sim_score(
     c: &Cluster,
     m: MachineId,
@@ -142,37 +154,9 @@ fn fgd_sim_score(
     cpu_dim: usize,
     target: &TargetWorkload,
 ) -> Option<(f64, DeviceAlloc)> {
-    let score = |delta: f64| (100.0 / (1.0 + (-delta / 1000.0).exp())).trunc();
-    let cpu_free = c.free(m)[cpu_dim];
-    let cpu = request.demand[cpu_dim];
-    let devices = c.devices(m);
-    let model = c.model(m);
-    match request.gpu {
-        GpuDemand::Share(share) => {
-            let before = fragmentation_of(cpu_free, devices, model, target);
-            let mut after_devices = devices.to_vec();
-            let mut best: Option<(f64, DeviceAlloc)> = None;
-            for (i, &f) in devices.iter().enumerate().take(64) {
-                if u32::from(f) < share {
-                    continue;
-                }
-                after_devices[i] = f - share as u16;
-                let s = score(before - fragmentation_of(cpu_free - cpu, &after_devices, model, target));
-                after_devices[i] = f;
-                if best.is_none_or(|(b, _)| s > b) {
-                    best = Some((
-                        s,
-                        DeviceAlloc::Share {
-                            device: i as u8,
-                            milli: share as u16,
-                        },
-                    ));
-                }
-            }
-            best
-        }
-        _ => fgd_delta(c, m, request, cpu_dim, target).map(|(delta, alloc)| (score(delta), alloc)),
-    }
+    fgd_score(c, m, request, cpu_dim, target, |delta| {
+        (100.0 / (1.0 + (-delta / 1000.0).exp())).trunc()
+    })
 }
 
 fn memo_key(c: &Cluster, m: MachineId, request: &Request<'_>, cpu_dim: usize) -> Option<Key> {
