@@ -72,7 +72,7 @@ const POLICIES: [&str; 12] = [
 ];
 
 fn online(c: &mut Criterion) {
-    for dims in [2, 4] {
+    for dims in [1, 2, 4] {
         let schema = Schema::uniform(&NAMES[..dims], 3).unwrap();
         let mut group = c.benchmark_group(format!("online-{dims}d"));
         group
@@ -85,8 +85,23 @@ fn online(c: &mut Criterion) {
             let tasks = demands(dims, &mut rng);
             for name in POLICIES {
                 let policy = Policy::parse(name, &schema).unwrap();
+                // What the drivers do: the policy's index, if it has one, is kept by the cluster.
+                let mut prepared = state.clone();
+                policy.prepare(&mut prepared);
                 let mut k = 0;
-                group.bench_with_input(BenchmarkId::new(name, machines), &state, |b, state| {
+                group.bench_with_input(BenchmarkId::new(name, machines), &prepared, |b, state| {
+                    b.iter(|| {
+                        k = (k + 1) % tasks.len();
+                        black_box(policy.choose(state, black_box(&tasks[k])))
+                    });
+                });
+            }
+            // The same decisions by a scan over every machine (no index), for the ratio.
+            for name in ["best-fit", "worst-fit"] {
+                let policy = Policy::parse(name, &schema).unwrap();
+                let mut k = 0;
+                let id = BenchmarkId::new(format!("{name}/scan"), machines);
+                group.bench_with_input(id, &state, |b, state| {
                     b.iter(|| {
                         k = (k + 1) % tasks.len();
                         black_box(policy.choose(state, black_box(&tasks[k])))
@@ -96,6 +111,39 @@ fn online(c: &mut Criterion) {
         }
         group.finish();
     }
+}
+
+/// A decision plus its bookkeeping: choose, allocate, and release again (so the state does not
+/// drift), which moves the machine in the ordered index twice.
+fn churn(c: &mut Criterion) {
+    let dims = 2;
+    let schema = Schema::uniform(&NAMES[..dims], 3).unwrap();
+    let mut group = c.benchmark_group("churn-2d");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    for machines in [10_000, 100_000] {
+        let mut rng = Rng(7);
+        let state = cluster(machines, dims, &mut rng);
+        let tasks = demands(dims, &mut rng);
+        for name in ["first-fit", "best-fit", "worst-fit", "dot-product"] {
+            let policy = Policy::parse(name, &schema).unwrap();
+            let mut state = state.clone();
+            policy.prepare(&mut state);
+            let mut k = 0;
+            group.bench_function(BenchmarkId::new(name, machines), |b| {
+                b.iter(|| {
+                    k = (k + 1) % tasks.len();
+                    if let Some(m) = policy.choose(&state, &tasks[k]) {
+                        state.allocate(m, &tasks[k]).unwrap();
+                        state.release(m, &tasks[k]).unwrap();
+                    }
+                });
+            });
+        }
+    }
+    group.finish();
 }
 
 fn offline_ffd(c: &mut Criterion) {
@@ -119,5 +167,5 @@ fn offline_ffd(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, online, offline_ffd);
+criterion_group!(benches, online, churn, offline_ffd);
 criterion_main!(benches);

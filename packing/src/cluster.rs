@@ -5,6 +5,7 @@ use std::fmt;
 use crate::Error;
 use crate::gpu::{DeviceAlloc, GPU_MILLI, GpuDemand, Request, default_devices, devices_fit};
 use crate::index::FitIndex;
+use crate::order::OrderIndex;
 use crate::resources::{ResourceTable, fits};
 
 /// A machine's position in its [`Cluster`]: ids are dense, start at 0, and follow insertion order.
@@ -63,6 +64,8 @@ pub struct Cluster {
     /// Per machine, the GPU demands of the tasks allocated there and how many of each (GPU
     /// clustering groups tasks by this "affinity").
     gpu_tasks: Vec<Vec<(GpuDemand, u32)>>,
+    /// Best/worst fit's ordered index, when a policy asked for one ([`Cluster::index_residual`]).
+    order: Option<Box<OrderIndex>>,
 }
 
 impl Cluster {
@@ -89,6 +92,7 @@ impl Cluster {
             dev_free: Vec::new(),
             model: Vec::new(),
             gpu_tasks: Vec::new(),
+            order: None,
         }
     }
 
@@ -187,6 +191,13 @@ impl Cluster {
         let id = self.push_machine(capacity, gpus, model);
         self.index.reserve(self.len(), &self.free, &self.available);
         self.index.set(id.index(), capacity, true);
+        if let Some(order) = &mut self.order {
+            if order.inv_reference() == self.inv_reference.as_slice() {
+                order.push(capacity, true);
+            } else {
+                order.rebuild(&self.inv_reference, &self.free, &self.available);
+            }
+        }
         self.generation += 1;
         Ok(id)
     }
@@ -248,6 +259,7 @@ impl Cluster {
             self.available[m.index()] = available;
             let i = m.index() * self.dims;
             self.index.set(m.index(), &self.free[i..i + self.dims], available);
+            self.touch_order(m);
             self.generation += 1;
         }
     }
@@ -286,8 +298,51 @@ impl Cluster {
         }
         self.index
             .set(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
+        match &mut self.order {
+            Some(order) if order.inv_reference() != self.inv_reference.as_slice() => {
+                order.rebuild(&self.inv_reference, &self.free, &self.available);
+            }
+            _ => self.touch_order(m),
+        }
         self.generation += 1;
         Some(())
+    }
+
+    /// Tells the ordered index, if any, that machine `m`'s free amounts or availability changed.
+    #[inline]
+    fn touch_order(&mut self, m: MachineId) {
+        if let Some(order) = &mut self.order {
+            let i = m.index() * self.dims;
+            order.update(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
+        }
+    }
+
+    /// Keeps an ordered index of the machines by their best/worst-fit key for these weights
+    /// (`descending`: largest key first, for worst fit), so best and worst fit find their machine
+    /// without a scan. Replaces an index for other weights; a no-op if this one exists. Costs
+    /// O(log n) per later change of a machine.
+    pub(crate) fn index_residual(&mut self, normalised: &[f64], descending: bool) {
+        if self
+            .order
+            .as_ref()
+            .is_some_and(|o| o.serves(normalised, descending))
+        {
+            return;
+        }
+        self.order = Some(Box::new(OrderIndex::new(
+            self.dims,
+            descending,
+            normalised,
+            &self.inv_reference,
+            &self.free,
+            &self.available,
+        )));
+    }
+
+    /// The ordered index for these weights and direction, if the cluster keeps one.
+    #[inline]
+    pub(crate) fn residual_index(&self, normalised: &[f64], descending: bool) -> Option<&OrderIndex> {
+        self.order.as_deref().filter(|o| o.serves(normalised, descending))
     }
 
     /// Gives an idle machine `count` fresh devices.
@@ -399,6 +454,7 @@ impl Cluster {
         }
         self.index
             .set(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
+        self.touch_order(m);
         self.generation += 1;
         self.cursor = m.index();
         Some(())
@@ -488,6 +544,7 @@ impl Cluster {
         }
         self.index
             .set(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
+        self.touch_order(m);
         self.generation += 1;
         Some(())
     }
@@ -547,6 +604,28 @@ impl Cluster {
     pub fn first_fit(&self, demand: &[u64]) -> Option<MachineId> {
         self.index
             .first_fit(demand, 0, self.len())
+            .map(|m| MachineId(m as u32))
+    }
+
+    /// The machine a scan keeping the highest `score` among machines passing `fit` would choose
+    /// (lowest id among float ties), skipping groups of machines whose `bound` cannot beat the best
+    /// so far. `bound(v)` must be at least the score of any machine whose free amounts are below
+    /// `v` in every dimension; `fit(m)` must imply that `demand` fits on an available `m`.
+    pub(crate) fn branch_and_bound(
+        &self,
+        demand: &[u64],
+        fit: impl Fn(MachineId) -> bool,
+        score: impl Fn(MachineId) -> f64,
+        bound: impl Fn(&[u64]) -> f64,
+    ) -> Option<MachineId> {
+        self.index
+            .branch_and_bound(
+                demand,
+                self.len(),
+                &|m| fit(MachineId(m as u32)),
+                &|m| score(MachineId(m as u32)),
+                &bound,
+            )
             .map(|m| MachineId(m as u32))
     }
 

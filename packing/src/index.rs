@@ -122,4 +122,72 @@ impl FitIndex {
         self.search(2 * k, lo, mid, demand, from, machines)
             .or_else(|| self.search(2 * k + 1, mid, hi, demand, from, machines))
     }
+
+    /// The leaf `argmax` would choose — the highest `score` among leaves in `0..machines` passing
+    /// `fit`, lowest id among scores within float noise ([`crate::policy::beats`]) — visiting leaves
+    /// in id order as the scan does but skipping every subtree whose `bound` cannot beat the
+    /// record.
+    ///
+    /// `bound(stored)` must be at least the score of any machine whose free amounts are below
+    /// `stored` in every dimension (the subtree's per-dimension maximum plus one). Skipping is
+    /// exact: the scan's record only rises, so a machine that cannot beat the record now would not
+    /// have become the record when the scan reached it, and the scan's answer is unchanged.
+    pub(crate) fn branch_and_bound(
+        &self,
+        demand: &[u64],
+        machines: usize,
+        fit: &impl Fn(usize) -> bool,
+        score: &impl Fn(usize) -> f64,
+        bound: &impl Fn(&[u64]) -> f64,
+    ) -> Option<usize> {
+        let mut record = None;
+        self.bnb(
+            1,
+            0,
+            self.leaves,
+            demand,
+            machines,
+            fit,
+            score,
+            bound,
+            &mut record,
+        );
+        record.map(|(m, _)| m)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bnb(
+        &self,
+        k: usize,
+        lo: usize,
+        hi: usize,
+        demand: &[u64],
+        machines: usize,
+        fit: &impl Fn(usize) -> bool,
+        score: &impl Fn(usize) -> f64,
+        bound: &impl Fn(&[u64]) -> f64,
+        record: &mut Option<(usize, f64)>,
+    ) {
+        let node = self.node(k);
+        if lo >= machines || !demand.iter().zip(node).all(|(d, s)| d < s) {
+            return;
+        }
+        if let Some((_, r)) = *record {
+            if !crate::policy::beats(bound(node), r) {
+                return;
+            }
+        }
+        if hi - lo == 1 {
+            if fit(lo) {
+                let s = score(lo);
+                if record.is_none_or(|(_, r)| crate::policy::beats(s, r)) {
+                    *record = Some((lo, s));
+                }
+            }
+            return;
+        }
+        let mid = lo + (hi - lo) / 2;
+        self.bnb(2 * k, lo, mid, demand, machines, fit, score, bound, record);
+        self.bnb(2 * k + 1, mid, hi, demand, machines, fit, score, bound, record);
+    }
 }

@@ -26,6 +26,7 @@ pub mod frag;
 pub mod gpu;
 mod index;
 pub mod offline;
+mod order;
 pub mod policy;
 pub mod resources;
 pub mod schema;

@@ -211,6 +211,7 @@ pub fn pack_with(
         cluster.dims(),
         "items and machines differ in dimensions"
     );
+    policy.prepare(cluster);
     let mut packing = Packing {
         assignment: vec![None; items.len()],
         devices: vec![DeviceAlloc::None; items.len()],
@@ -257,6 +258,7 @@ pub fn pack_opening(policy: &Policy, cluster: &mut Cluster, items: &Items) -> Pa
     let Some(order) = policy.static_order(demands, cluster) else {
         return pack(policy, cluster, items);
     };
+    policy.prepare(cluster);
     let mut packing = Packing {
         assignment: vec![None; items.len()],
         devices: vec![DeviceAlloc::None; items.len()],

@@ -92,6 +92,7 @@ pub(crate) fn run(
     };
     let policy = crate::timed::with_target(policy, frag.as_ref(), &mut c, Some(&workload.tasks))?;
     let policy = policy.as_ref();
+    policy.prepare(&mut c.cluster);
     // The shapes tasks come in, for the stranded-resources measure.
     let mut shapes_src = Vec::new();
     let mut tasks = Tasks::default();

@@ -5,6 +5,7 @@
 //! fitting machine.
 
 use crate::cluster::{Cluster, MachineId};
+use crate::order::{OrderIndex, residual_key};
 use crate::policy::beats;
 use crate::policy::kind::{Fit, Kind};
 use crate::weights::Weights;
@@ -22,12 +23,25 @@ pub(crate) fn best_machine(
 ) -> Option<MachineId> {
     match kind {
         Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _) => {
-            argmax(c, fit, |m| 100.0 * (1.0 - residual(c, m, demand, w)))
+            let key = demand_key(c, demand, w);
+            let score = |k: f64| 100.0 * (1.0 - (k - key));
+            match c.residual_index(w.normalised(), false) {
+                Some(index) => best_by_order(index, key, demand, &fit, |m| score(machine_key(c, m, w))),
+                None => argmax(c, fit, |m| score(machine_key(c, m, w))),
+            }
         }
         Kind::Fit(Fit::Worst) | Kind::Decreasing(Fit::Worst, _) => {
-            argmax(c, fit, |m| 100.0 * residual(c, m, demand, w))
+            let key = demand_key(c, demand, w);
+            let score = |k: f64| 100.0 * (k - key);
+            match c.residual_index(w.normalised(), true) {
+                Some(index) => best_by_order(index, key, demand, &fit, |m| score(machine_key(c, m, w))),
+                None => argmax(c, fit, |m| score(machine_key(c, m, w))),
+            }
         }
-        Kind::DotProduct => argmax(c, fit, |m| dot_product(c, m, demand, w)),
+        Kind::DotProduct => {
+            let bound = |max_free: &[u64]| dot(c, demand, max_free, w);
+            c.branch_and_bound(demand, fit, |m| dot_product(c, m, demand, w), bound)
+        }
         Kind::L2Norm => argmax(c, fit, |m| l2_norm(c, m, demand, w)),
         Kind::KubeLeastAllocated => argmax(c, fit, |m| kube_least_allocated(c, m, demand, w)),
         Kind::KubeMostAllocated => argmax(c, fit, |m| kube_most_allocated(c, m, demand, w)),
@@ -36,6 +50,74 @@ pub(crate) fn best_machine(
         Kind::Random => argmax(c, fit, |m| random(c, m, seed)),
         _ => unreachable!("{kind} is not a scoring policy"),
     }
+}
+
+/// Best or worst fit through the cluster's ordered index: the machine [`argmax`] would choose
+/// with `score(key)`, found without a scan.
+///
+/// Why it is the same machine, float ties included. The score is a function of the machine's key
+/// alone and is monotone (non-increasing in the index's order: `fl` subtraction and
+/// multiplication are monotone), so machines with equal keys have bit-identical scores, and of
+/// those only the lowest id can ever be `argmax`'s record (a later equal score never beats a
+/// record that is at least as high). The index hands out, in order, the lowest fitting id of each
+/// key group: the candidates. `argmax`'s record only ever rises, so a machine scoring below every
+/// candidate by more than float noise ([`beats`]) can never be the record when a candidate is
+/// visited, nor replace one; the candidates are collected until the next group is beaten by the
+/// last candidate (then every later group is too, by monotonicity), and `argmax`'s rule is run over
+/// them in id order.
+///
+/// `score` must be the scan's score of a machine, a monotone function of the key the index orders
+/// by (the index is rebuilt whenever the reference capacities change, so its keys are the bits
+/// [`machine_key`] computes).
+fn best_by_order(
+    index: &OrderIndex,
+    demand_key: f64,
+    demand: &[u64],
+    fit: &impl Fn(MachineId) -> bool,
+    score: impl Fn(MachineId) -> f64,
+) -> Option<MachineId> {
+    // Candidates (id, score); nearly always one or two, so they live on the stack.
+    let mut inline = [(MachineId(0), 0.0); 16];
+    let mut spilled: Vec<(MachineId, f64)> = Vec::new();
+    let mut count = 0;
+    let mut after = index.start_for(demand_key);
+    let mut last: Option<f64> = None;
+    while let Some((m, position)) = index.next_fit(demand, after) {
+        let id = MachineId(m);
+        if !fit(id) {
+            after = Some(position);
+            continue;
+        }
+        let s = score(id);
+        if last.is_some_and(|l| beats(l, s)) {
+            break;
+        }
+        if count < inline.len() {
+            inline[count] = (id, s);
+        } else {
+            if spilled.is_empty() {
+                spilled.extend_from_slice(&inline);
+            }
+            spilled.push((id, s));
+        }
+        count += 1;
+        last = Some(s);
+        // The rest of this key group scores the same with higher ids: skip it.
+        after = Some((position.0, u32::MAX));
+    }
+    let candidates: &mut [(MachineId, f64)] = if count <= inline.len() {
+        &mut inline[..count]
+    } else {
+        &mut spilled
+    };
+    candidates.sort_unstable_by_key(|&(m, _)| m);
+    let mut best: Option<(MachineId, f64)> = None;
+    for &(m, s) in candidates.iter() {
+        if best.is_none_or(|(_, b)| beats(s, b)) {
+            best = Some((m, s));
+        }
+    }
+    best.map(|(m, _)| m)
 }
 
 /// The machine passing `fit` with the highest score; the lowest id among equal scores.
@@ -62,8 +144,12 @@ pub(crate) fn argmax(
 #[inline]
 pub(crate) fn score(kind: Kind, c: &Cluster, m: MachineId, demand: &[u64], w: &Weights, seed: u64) -> f64 {
     match kind {
-        Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _) => 100.0 * (1.0 - residual(c, m, demand, w)),
-        Kind::Fit(Fit::Worst) | Kind::Decreasing(Fit::Worst, _) => 100.0 * residual(c, m, demand, w),
+        Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _) => {
+            100.0 * (1.0 - (machine_key(c, m, w) - demand_key(c, demand, w)))
+        }
+        Kind::Fit(Fit::Worst) | Kind::Decreasing(Fit::Worst, _) => {
+            100.0 * (machine_key(c, m, w) - demand_key(c, demand, w))
+        }
         Kind::DotProduct => dot_product(c, m, demand, w),
         Kind::L2Norm => l2_norm(c, m, demand, w),
         Kind::KubeLeastAllocated => kube_least_allocated(c, m, demand, w),
@@ -75,21 +161,34 @@ pub(crate) fn score(kind: Kind, c: &Cluster, m: MachineId, demand: &[u64], w: &W
     }
 }
 
-/// Weighted normalised residual `Σ ŵ_d (free_d − demand_d)/ref_d`, in `[0, 1]`.
+/// A machine's best/worst-fit key: its weighted normalised free amount `Σ ŵ_d free_d/ref_d`.
+///
+/// Best fit scores `100 (1 − (key(m) − key(demand)))`, the weighted normalised residual after
+/// placement, and worst fit `100 (key(m) − key(demand))`. Written through the keys (rather than
+/// per-dimension residuals, which are the same numbers up to float rounding) the score depends on
+/// the machine only through its key, which is what lets the ordered index find the scan's machine.
 #[inline]
-fn residual(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
-    let free = c.free(m);
-    let mut sum = 0.0;
-    for d in 0..demand.len() {
-        sum += w.normalised()[d] * (free[d] - demand[d]) as f64 * c.inv_reference()[d];
-    }
-    sum
+fn machine_key(c: &Cluster, m: MachineId, w: &Weights) -> f64 {
+    residual_key(c.free(m), w.normalised(), c.inv_reference())
+}
+
+/// The demand's key, with the same weights and reference capacities as [`machine_key`].
+#[inline]
+fn demand_key(c: &Cluster, demand: &[u64], w: &Weights) -> f64 {
+    residual_key(demand, w.normalised(), c.inv_reference())
 }
 
 /// `100 Σ ŵ_d (demand_d/ref_d)(free_d/ref_d)`.
 #[inline]
 fn dot_product(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
-    let free = c.free(m);
+    dot(c, demand, c.free(m), w)
+}
+
+/// Dot product's score for free amounts `free`: non-decreasing in every `free_d` (each term is a
+/// product of non-negative numbers, and `fl` products and sums are monotone), so the score of a
+/// subtree's per-dimension maximum bounds every machine in it, in floats too.
+#[inline]
+fn dot(c: &Cluster, demand: &[u64], free: &[u64], w: &Weights) -> f64 {
     let mut sum = 0.0;
     for d in 0..demand.len() {
         let inv = c.inv_reference()[d];

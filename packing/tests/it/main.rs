@@ -1,5 +1,6 @@
 //! Integration tests of the packing crate: satyr's fixtures, reference equality and invariants.
 
+mod indexes;
 mod properties;
 mod reference;
 mod satyr;
