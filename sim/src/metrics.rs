@@ -185,6 +185,12 @@ impl Recorder {
         self.span += dt;
     }
 
+    /// Notes the machines in use in a state that lasts (time moves on from it): the peak counts
+    /// every such state, not only the sampled ones.
+    pub fn note_machines_used(&mut self, machines_used: u32) {
+        self.peak_machines_used = self.peak_machines_used.max(machines_used);
+    }
+
     pub fn push(&mut self, sample: Sample) {
         for (s, (&x, &c)) in self
             .stranded_sum

@@ -203,6 +203,7 @@ pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
     };
     let policy = with_target(policy, frag.as_ref(), &mut c, input.target)?;
     let policy = policy.as_ref();
+    policy.prepare(&mut c.cluster);
     let mut sim = Sim {
         now: 0,
         queue: EventQueue::new(),
@@ -299,6 +300,7 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
     fn main_loop(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<(), Error> {
         while let Some((t, ev)) = self.queue.pop() {
             if t > self.now {
+                self.rec.note_machines_used(self.c.machines_used);
                 // Means cover the arrival window (first to last arrival): the steady state, not
                 // the drain afterwards.
                 if self.first_arrival.is_some() && self.source.peek().is_some() {

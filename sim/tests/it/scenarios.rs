@@ -467,3 +467,25 @@ fn an_offer_queue_nothing_fits_ends_the_run_instead_of_spinning() {
     assert!(o.summary.events < 100, "{} events", o.summary.events);
     assert!(o.series.len() < 100, "{} samples", o.series.len());
 }
+
+#[test]
+fn peak_machines_counts_states_between_samples() {
+    // Two 10-core machines, samples every 10 s. A (6 cores) runs 0–100 s on m0; B (6 cores) needs
+    // m1 from 12 s to 15 s, between two samples. The peak is 2 machines, not the sampled 1.
+    let w = cpu_workload(
+        vec![machine("m0", &[10_000]), machine("m1", &[10_000])],
+        vec![task("a", 0, &[6000], Some(100)), task("b", 12, &[6000], Some(3))],
+    );
+    let p = Policy::parse("first-fit", &w.schema).unwrap();
+    let config = Config {
+        model: global(),
+        sample_interval: Some(10 * SECOND),
+        ..Config::default()
+    };
+    let o = run(&w, &p, &config).unwrap();
+    assert!(
+        o.series.iter().all(|s| s.machines_used <= 1),
+        "no sample sees m1 in use"
+    );
+    assert_eq!(o.summary.peak_machines_used, 2);
+}
