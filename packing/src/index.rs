@@ -59,14 +59,18 @@ impl FitIndex {
         }
     }
 
-    /// Recomputes internal node `k` from its two children.
-    fn pull(&mut self, k: usize) {
+    /// Recomputes internal node `k` from its two children; true if that changed it.
+    fn pull(&mut self, k: usize) -> bool {
         let d = self.dims;
         let (parent, children) = self.max.split_at_mut(2 * k * d);
         let (left, right) = children[..2 * d].split_at(d);
+        let mut changed = false;
         for ((p, &l), &r) in parent[k * d..(k + 1) * d].iter_mut().zip(left).zip(right) {
-            *p = l.max(r);
+            let v = l.max(r);
+            changed |= *p != v;
+            *p = v;
         }
+        changed
     }
 
     /// Records that machine `leaf` now has `free` (and whether it may be used at all).
@@ -78,7 +82,10 @@ impl FitIndex {
         }
         while k > 1 {
             k /= 2;
-            self.pull(k);
+            if !self.pull(k) {
+                // This node's maxima did not change, so no ancestor's can.
+                break;
+            }
         }
     }
 
@@ -100,7 +107,41 @@ impl FitIndex {
         if from >= machines {
             return None;
         }
+        if from == 0 {
+            if let Some(leaf) = self.descend(demand) {
+                return (leaf < machines).then_some(leaf);
+            }
+        }
         self.search(1, 0, self.leaves, demand, from, machines)
+    }
+
+    #[inline]
+    fn holds(&self, k: usize, demand: &[u64]) -> bool {
+        demand.iter().zip(self.node(k)).all(|(d, s)| d < s)
+    }
+
+    /// The lowest leaf holding `demand`, by one walk down: into the left child when it holds the
+    /// demand, else into the right one. In one dimension a node that holds the demand has a child
+    /// that does, so the walk always ends at the answer; in several, both children can fail
+    /// (their maxima come from different machines), and then this gives up (`None`) for the
+    /// backtracking search. A leaf it reaches is the lowest that holds the demand: it turned right
+    /// only where the left subtree could not hold it.
+    #[inline]
+    fn descend(&self, demand: &[u64]) -> Option<usize> {
+        if !self.holds(1, demand) {
+            return None;
+        }
+        let mut k = 1;
+        while k < self.leaves {
+            k = if self.holds(2 * k, demand) {
+                2 * k
+            } else if self.holds(2 * k + 1, demand) {
+                2 * k + 1
+            } else {
+                return None;
+            };
+        }
+        Some(k - self.leaves)
     }
 
     fn search(

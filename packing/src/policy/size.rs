@@ -48,9 +48,24 @@ pub(crate) fn sizes(size: Size, items: &ResourceTable, inv_reference: &[f64], w:
 ///
 /// Keys within float noise of each other (see [`TIE`](crate::policy::TIE)) count as equal: after the sort, each run
 /// of keys that close to the run's first key is put back in input order.
+/// `f64::total_cmp`'s order as an unsigned integer: flip every bit of negative numbers, only the
+/// sign bit of the others.
+#[inline]
+fn total_order_bits(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 { !bits } else { bits | 1 << 63 }
+}
+
 pub(crate) fn decreasing_order(keys: &[f64]) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
-    order.sort_by(|&a, &b| keys[b as usize].total_cmp(&keys[a as usize]));
+    // Sorting (key, index) pairs in place is the stable decreasing sort (the index breaks exact
+    // ties) without looking keys up through the indices, which misses the cache on large batches.
+    let mut pairs: Vec<(u64, u32)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| (!total_order_bits(k), i as u32))
+        .collect();
+    pairs.sort_unstable();
+    let mut order: Vec<u32> = pairs.into_iter().map(|(_, i)| i).collect();
     let mut start = 0;
     while start < order.len() {
         let head = keys[order[start] as usize];
