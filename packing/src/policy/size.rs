@@ -22,6 +22,14 @@ pub(crate) fn sizes(size: Size, items: &ResourceTable, inv_reference: &[f64], w:
     } else {
         vec![1.0; dims]
     };
+    // One weighted dimension (the one-dimensional case): its term is the size, no per-row sort.
+    let weighted: Vec<usize> = (0..dims).filter(|&d| weights[d] != 0.0).collect();
+    if let [d] = weighted[..] {
+        if matches!(size, Size::Sum | Size::Max | Size::AvgSum) {
+            let factor = if size == Size::AvgSum { averages[d] } else { 1.0 };
+            return items.rows().map(|row| weights[d] * factor * s(row, d)).collect();
+        }
+    }
     let mut terms: Vec<f64> = Vec::with_capacity(dims);
     items
         .rows()
