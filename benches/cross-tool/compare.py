@@ -273,7 +273,8 @@ def cpsat_section(packsim, shared, work, count, limit):
     sel = os.path.join(work, "oracle")
     os.makedirs(sel, exist_ok=True)
     for name in names:
-        os.link(os.path.join(folder, name), os.path.join(sel, name)) if not os.path.exists(os.path.join(sel, name)) else None
+        if not os.path.exists(os.path.join(sel, name)):
+            os.link(os.path.join(folder, name), os.path.join(sel, name))
     policies = "ffd-sum,bfd-sum,wfd-sum,first-fit,best-fit"
     out = os.path.join(work, "gap-oracle")
     p_seconds, _ = run_packsim(packsim, ["gap", "--suite", sel, "-p", policies, "-o", out, "-j", "1"], repeat=1)
@@ -320,10 +321,6 @@ def write_report(path, args):
         "|---|---|---|---:|---|---:|---|",
     ]
     for (task, size), rows in by_task.items():
-        reference = {}
-        for row in rows:
-            if row[1].startswith("packsim"):
-                reference.setdefault("any", row[3])
         for i, row in enumerate(rows):
             # A Python tool is compared with the packsim row right after it.
             ratio = ""

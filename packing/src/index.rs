@@ -10,6 +10,13 @@
 //! single machine fitting, so the search may backtrack, but it returns exactly what a linear scan
 //! would (the same lowest id), never a different machine.
 
+/// True when `demand` fits under `stored` (free amounts plus one, 0 when unavailable) in every
+/// dimension: the one test both indexes make at every node.
+#[inline]
+pub(crate) fn holds(stored: &[u64], demand: &[u64]) -> bool {
+    demand.iter().zip(stored).all(|(d, s)| d < s)
+}
+
 /// Per-dimension maximum free amounts over a power-of-two number of leaves.
 #[derive(Clone, Debug)]
 pub(crate) struct FitIndex {
@@ -99,7 +106,7 @@ impl FitIndex {
 
     /// True unless some dimension of `demand` exceeds every available machine's free amount.
     pub(crate) fn may_fit(&self, demand: &[u64]) -> bool {
-        demand.iter().zip(self.node(1)).all(|(d, s)| d < s)
+        holds(self.node(1), demand)
     }
 
     /// The lowest available leaf in `from..machines` whose free amounts hold `demand`.
@@ -116,8 +123,8 @@ impl FitIndex {
     }
 
     #[inline]
-    fn holds(&self, k: usize, demand: &[u64]) -> bool {
-        demand.iter().zip(self.node(k)).all(|(d, s)| d < s)
+    fn node_holds(&self, k: usize, demand: &[u64]) -> bool {
+        holds(self.node(k), demand)
     }
 
     /// The lowest leaf holding `demand`, by one walk down: into the left child when it holds the
@@ -128,14 +135,14 @@ impl FitIndex {
     /// only where the left subtree could not hold it.
     #[inline]
     fn descend(&self, demand: &[u64]) -> Option<usize> {
-        if !self.holds(1, demand) {
+        if !self.node_holds(1, demand) {
             return None;
         }
         let mut k = 1;
         while k < self.leaves {
-            k = if self.holds(2 * k, demand) {
+            k = if self.node_holds(2 * k, demand) {
                 2 * k
-            } else if self.holds(2 * k + 1, demand) {
+            } else if self.node_holds(2 * k + 1, demand) {
                 2 * k + 1
             } else {
                 return None;
@@ -153,7 +160,7 @@ impl FitIndex {
         from: usize,
         machines: usize,
     ) -> Option<usize> {
-        if hi <= from || lo >= machines || !demand.iter().zip(self.node(k)).all(|(d, s)| d < s) {
+        if hi <= from || lo >= machines || !self.node_holds(k, demand) {
             return None;
         }
         if hi - lo == 1 {
@@ -210,7 +217,7 @@ impl FitIndex {
         record: &mut Option<(usize, f64)>,
     ) {
         let node = self.node(k);
-        if lo >= machines || !demand.iter().zip(node).all(|(d, s)| d < s) {
+        if lo >= machines || !holds(node, demand) {
             return;
         }
         if let Some((_, r)) = *record {

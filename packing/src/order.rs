@@ -17,6 +17,8 @@
 //! The index never changes a decision: [`crate::policy`] uses it to find the same machine the scan
 //! would (see `score::best_by_order` for why the two agree exactly, float ties included).
 
+use crate::index::holds;
+
 /// No node.
 const NIL: u32 = u32::MAX;
 
@@ -275,11 +277,6 @@ impl OrderIndex {
         t
     }
 
-    #[inline]
-    fn holds(stored: &[u64], demand: &[u64]) -> bool {
-        demand.iter().zip(stored).all(|(d, s)| d < s)
-    }
-
     /// A position before every machine that can hold a demand whose key is `key`, and after as
     /// many others as the order allows: a machine holding the demand has at least its free amounts
     /// in every dimension, so (the key being monotone in `fl` too) at least its key. In the
@@ -303,7 +300,7 @@ impl OrderIndex {
         let d = self.dims;
         let mut t = t;
         loop {
-            if t == NIL || !Self::holds(&self.max[t as usize * d..(t as usize + 1) * d], demand) {
+            if t == NIL || !holds(&self.max[t as usize * d..(t as usize + 1) * d], demand) {
                 return None;
             }
             match after {
@@ -314,7 +311,7 @@ impl OrderIndex {
         if let Some(m) = self.search(self.left[t as usize], demand, after) {
             return Some(m);
         }
-        if Self::holds(&self.own[t as usize * d..(t as usize + 1) * d], demand) {
+        if holds(&self.own[t as usize * d..(t as usize + 1) * d], demand) {
             return Some(t);
         }
         self.search(self.right[t as usize], demand, None)

@@ -111,6 +111,24 @@ mod tests {
     }
 
     #[test]
+    fn one_weighted_dimension_is_sized_by_its_term_alone() {
+        let items = ResourceTable::from_rows(2, [[5, 2], [1, 8]]);
+        let inv = [0.1, 0.1];
+        let w = Weights::parse(&crate::Schema::uniform(&["a", "b"], 0).unwrap(), "b=2").unwrap();
+        assert_eq!(
+            sizes(Size::Sum, &items, &inv, &w),
+            vec![2.0 * (2.0 * 0.1), 2.0 * (8.0 * 0.1)]
+        );
+        assert_eq!(
+            sizes(Size::Max, &items, &inv, &w),
+            vec![2.0 * (2.0 * 0.1), 2.0 * (8.0 * 0.1)]
+        );
+        // avg-sum multiplies by the dimension's mean normalised size, (0.2 + 0.8) / 2.
+        let avg = sizes(Size::AvgSum, &items, &inv, &w);
+        assert!((avg[0] - 2.0 * 0.5 * 0.2).abs() < 1e-12 && (avg[1] - 2.0 * 0.5 * 0.8).abs() < 1e-12);
+    }
+
+    #[test]
     fn permuted_vectors_get_identical_sizes() {
         let items = ResourceTable::from_rows(3, [[1, 2, 7], [7, 1, 2], [2, 7, 1]]);
         let inv = [1.0 / 3.0; 3];
