@@ -34,6 +34,9 @@ enum Command {
     /// Replay a workload against a cluster under one policy and scheduler model: prints the
     /// summary and can write the time series.
     Replay(Box<cmd::replay::Args>),
+    /// Run a mesos-batch task list on a Mesos master (V1 scheduler API), placing tasks on the
+    /// offers with a packsim policy; prints live progress and a final table.
+    Batch(Box<cmd::batch::Args>),
     /// Inspect trace and instance files: what they hold and what a reader makes of them.
     Dataset(cmd::dataset::Args),
 }
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Policies(args) => cmd::policies::run(&args),
         Command::Dataset(args) => cmd::dataset::run(&args),
         Command::Replay(args) => cmd::replay::run(&args),
+        Command::Batch(args) => cmd::batch::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments and how it is run.
 
+pub mod batch;
 pub mod compare;
 pub mod dataset;
 pub mod gap;

@@ -1,0 +1,54 @@
+//! packsim's live Mesos adapter: the same [`packing::Policy`] that scores simulated clusters places
+//! real tasks on real Mesos offers, over the V1 scheduler HTTP API.
+//!
+//! It is split the way the protocol is: [`core`] is a sans-IO state machine (events and clock in,
+//! calls and task outcomes out) that makes every decision and is tested without a network;
+//! [`shell`] is a thin tokio/hyper driver that moves bytes between it and a master. The decision on
+//! a batch of offers is [`offers::place`], which calls `packing::pack_with` exactly as the
+//! simulator's offer model does.
+//!
+//! Map:
+//! - [`tasks`]: mesos-batch task lists (`{"tasks": [TaskInfo...]}`) and their demands.
+//! - [`offers`]: offers → bins per (agent, role), placements → ACCEPT with carved resources.
+//! - [`core`]: subscription, reconciliation, retries, kill-after, suppress/revive, teardown.
+//! - [`shell`]: HTTP transport, the [`shell::Framework`] API (`submit`, `map`) and `run_batch`.
+
+pub mod core;
+pub mod offers;
+pub mod shell;
+pub mod tasks;
+
+pub use crate::core::{Action, Config, Core, FinalState, Outcome, Progress, Snapshot};
+pub use shell::{Connection, Framework, TaskHandle};
+pub use tasks::{TaskSpec, parse_task_list};
+
+/// Why the adapter could not do what it was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A task list or task that cannot run as written; `field` is its path, e.g.
+    /// `tasks[2].resources[0].scalar.value`.
+    #[error("{field}: {reason}")]
+    TaskList {
+        /// Where in the task list.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A saved state file that cannot be used.
+    #[error("state: {0}")]
+    State(String),
+    /// The master cannot be reached or answered something unusable.
+    #[error("master {master}: {reason}")]
+    Master {
+        /// host:port.
+        master: String,
+        /// What happened.
+        reason: String,
+    },
+    /// The master refused the framework for good (repeated ERROR events).
+    #[error("{0}")]
+    Aborted(String),
+    /// The framework's driver stopped before the task's outcome was known.
+    #[error("the framework stopped before the task finished")]
+    Stopped,
+}

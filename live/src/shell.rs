@@ -1,0 +1,556 @@
+//! The tokio/hyper shell around [`Core`]: one dedicated connection for the SUBSCRIBE stream, a
+//! pooled connection for calls (sent in order, with `Mesos-Stream-Id`), 307 redirects followed,
+//! 503 retried with backoff, and the state file written before each batch of calls.
+//!
+//! [`Framework`] is the library API: [`Framework::submit`] returns a [`TaskHandle`], a future of
+//! the task's one final [`Outcome`] (satyr's futures, in Rust), and [`Framework::map`] runs many
+//! tasks with bounded concurrency.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use packing::Policy;
+use proto::ContentType;
+use proto::v1::scheduler::{Call, Event, call};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::core::{Action, Config, Core, Outcome, Progress, Snapshot};
+use crate::{Error, TaskSpec};
+
+/// Where and how to talk to the master.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    /// `host:port` of the master (a non-leader redirects us).
+    pub master: String,
+    /// Protobuf (default) or JSON, for calls and events alike.
+    pub content_type: ContentType,
+    /// HTTP basic authentication: principal and secret.
+    pub credentials: Option<(String, String)>,
+    /// Where the state is saved, so that a restarted adapter resumes the same framework.
+    pub state_file: Option<PathBuf>,
+    /// Print protocol warnings (rejected calls, reconnects) on stderr.
+    pub verbose: bool,
+}
+
+impl Connection {
+    /// Protobuf to `master`, no credentials, no state file.
+    pub fn new(master: impl Into<String>) -> Connection {
+        Connection {
+            master: master.into(),
+            content_type: ContentType::Protobuf,
+            credentials: None,
+            state_file: None,
+            verbose: false,
+        }
+    }
+}
+
+/// Reads a state file written by an earlier run, if it exists.
+pub fn load_state(path: &std::path::Path) -> Result<Option<Snapshot>, Error> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::State(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::State(format!("{}: {e}", path.display()))),
+    }
+}
+
+fn save_state(path: &std::path::Path, s: &Snapshot) -> Result<(), Error> {
+    let tmp = path.with_extension("tmp");
+    let bytes = serde_json::to_vec_pretty(s).expect("a snapshot serializes");
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Error::State(format!("{}: {e}", path.display())))
+}
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+#[derive(Clone)]
+struct Http {
+    client: HttpClient,
+    base: Arc<Mutex<String>>,
+    content_type: ContentType,
+    auth: Option<String>,
+}
+
+impl Http {
+    fn new(conn: &Connection) -> Http {
+        Http {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            base: Arc::new(Mutex::new(conn.master.clone())),
+            content_type: conn.content_type,
+            auth: conn.credentials.as_ref().map(|(p, s)| {
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{p}:{s}"))
+                )
+            }),
+        }
+    }
+
+    fn master(&self) -> String {
+        self.base.lock().expect("not poisoned").clone()
+    }
+
+    fn request(&self, call: &Call, stream_id: Option<&str>) -> Request<Full<Bytes>> {
+        let ct = self.content_type.media_type();
+        let mut r = Request::post(format!("http://{}/api/v1/scheduler", self.master()))
+            .header("Content-Type", ct)
+            .header("Accept", ct);
+        if let Some(id) = stream_id {
+            r = r.header("Mesos-Stream-Id", id);
+        }
+        if let Some(a) = &self.auth {
+            r = r.header("Authorization", a);
+        }
+        r.body(Full::new(Bytes::from(self.content_type.encode(call))))
+            .expect("a valid request")
+    }
+
+    /// Follows a 307 from a non-leader: `Location: //host:port/api/v1/scheduler`.
+    fn redirect(&self, location: Option<&hyper::header::HeaderValue>) {
+        let Some(loc) = location.and_then(|l| l.to_str().ok()) else {
+            return;
+        };
+        let rest = loc
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .trim_start_matches("//");
+        let host = rest.split('/').next().unwrap_or(rest);
+        if !host.is_empty() {
+            *self.base.lock().expect("not poisoned") = host.to_string();
+        }
+    }
+}
+
+enum Msg {
+    Stream { generation: u64, item: StreamItem },
+    CallFailed { kind: String, status: u16, body: String },
+}
+
+enum StreamItem {
+    Opened(String),
+    Event(Box<Event>),
+    Ended(String),
+}
+
+async fn subscribe(http: Http, call: Call, generation: u64, tx: mpsc::UnboundedSender<Msg>) {
+    let send = |item| {
+        let _ = tx.send(Msg::Stream { generation, item });
+    };
+    // A client of its own: the stream keeps its connection for as long as it lives.
+    let client = Http {
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        ..http.clone()
+    };
+    let response = match client.client.request(client.request(&call, None)).await {
+        Ok(r) => r,
+        Err(e) => {
+            return send(StreamItem::Ended(format!(
+                "cannot connect to {}: {e}",
+                http.master()
+            )));
+        }
+    };
+    let status = response.status();
+    if status == StatusCode::TEMPORARY_REDIRECT {
+        http.redirect(response.headers().get("Location"));
+        return send(StreamItem::Ended(format!("redirected to {}", http.master())));
+    }
+    if status != StatusCode::OK {
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map(http_body_util::Collected::to_bytes)
+            .unwrap_or_default();
+        return send(StreamItem::Ended(format!(
+            "SUBSCRIBE answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        )));
+    }
+    let Some(stream_id) = response
+        .headers()
+        .get("Mesos-Stream-Id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+    else {
+        return send(StreamItem::Ended(
+            "SUBSCRIBE answered 200 without Mesos-Stream-Id".into(),
+        ));
+    };
+    let ct = response
+        .headers()
+        .get("Content-Type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(ContentType::from_header)
+        .unwrap_or(http.content_type);
+    send(StreamItem::Opened(stream_id));
+    let mut body = response.into_body();
+    let mut decoder = proto::RecordDecoder::default();
+    loop {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    decoder.push(&data);
+                }
+                loop {
+                    match decoder.next_record() {
+                        Ok(Some(record)) => match ct.decode::<Event>(&record) {
+                            Ok(e) => send(StreamItem::Event(Box::new(e))),
+                            Err(e) => return send(StreamItem::Ended(format!("undecodable event: {e}"))),
+                        },
+                        Ok(None) => break,
+                        Err(e) => return send(StreamItem::Ended(format!("malformed stream: {e}"))),
+                    }
+                }
+            }
+            Some(Err(e)) => return send(StreamItem::Ended(format!("stream broke: {e}"))),
+            None => return send(StreamItem::Ended("the master closed the stream".into())),
+        }
+    }
+}
+
+/// Sends calls one at a time, in order; 503 and 307 are retried here, other errors reported.
+async fn caller(
+    http: Http,
+    mut rx: mpsc::UnboundedReceiver<(Call, Option<String>)>,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    while let Some((call, stream_id)) = rx.recv().await {
+        let kind = call.r#type().as_str_name().to_string();
+        let mut backoff = Duration::from_millis(250);
+        for attempt in 0..6 {
+            let result = tokio::time::timeout(
+                Duration::from_secs(75),
+                http.client.request(http.request(&call, stream_id.as_deref())),
+            )
+            .await;
+            let response = match result {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => {
+                    if attempt == 5 {
+                        let _ = tx.send(Msg::CallFailed {
+                            kind: kind.clone(),
+                            status: 0,
+                            body: e.to_string(),
+                        });
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                    continue;
+                }
+                Err(_) => {
+                    let _ = tx.send(Msg::CallFailed {
+                        kind: kind.clone(),
+                        status: 0,
+                        body: "no answer in 75 s".into(),
+                    });
+                    break;
+                }
+            };
+            let status = response.status();
+            if status.is_success() {
+                break;
+            }
+            if status == StatusCode::TEMPORARY_REDIRECT {
+                http.redirect(response.headers().get("Location"));
+                continue;
+            }
+            if status == StatusCode::SERVICE_UNAVAILABLE && attempt < 5 {
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+                continue;
+            }
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map(http_body_util::Collected::to_bytes)
+                .unwrap_or_default();
+            let _ = tx.send(Msg::CallFailed {
+                kind: kind.clone(),
+                status: status.as_u16(),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            });
+            break;
+        }
+    }
+}
+
+enum Command {
+    Submit(Box<TaskSpec>, oneshot::Sender<Outcome>),
+    Close,
+    Progress(oneshot::Sender<Progress>),
+}
+
+/// What a finished framework reports.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    /// The framework id the master assigned.
+    pub framework_id: Option<String>,
+    /// Every task's outcome, in submission order.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// A running framework: submit tasks, await their outcomes, then [`finish`](Framework::finish).
+pub struct Framework {
+    tx: mpsc::UnboundedSender<Command>,
+    driver: tokio::task::JoinHandle<Result<Summary, Error>>,
+}
+
+/// The future of one task's final outcome.
+pub struct TaskHandle {
+    rx: oneshot::Receiver<Outcome>,
+}
+
+impl Future for TaskHandle {
+    type Output = Result<Outcome, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.rx)
+            .poll(cx)
+            .map(|r| r.map_err(|_| Error::Stopped))
+    }
+}
+
+impl Framework {
+    /// Subscribes to the master and starts placing tasks with `policy`. With a state file that
+    /// exists, resumes that framework and its tasks. Must be called inside a tokio runtime.
+    pub fn start(conn: Connection, config: Config, policy: Policy) -> Result<Framework, Error> {
+        let snapshot = match &conn.state_file {
+            Some(p) => load_state(p)?,
+            None => None,
+        };
+        let core = Core::new(config, policy, snapshot)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let driver = tokio::spawn(drive(core, conn, rx));
+        Ok(Framework { tx, driver })
+    }
+
+    /// Submits a task; the handle resolves to its one final outcome. A task id submitted before
+    /// (also in an earlier run with the same state file) is not launched again: its handle
+    /// resolves to that task's outcome.
+    pub fn submit(&self, spec: TaskSpec) -> TaskHandle {
+        let (otx, rx) = oneshot::channel();
+        let _ = self.tx.send(Command::Submit(Box::new(spec), otx));
+        TaskHandle { rx }
+    }
+
+    /// Runs `specs` with at most `concurrency` of them submitted and unfinished at a time; the
+    /// outcomes come back in input order.
+    pub async fn map(&self, specs: Vec<TaskSpec>, concurrency: usize) -> Vec<Result<Outcome, Error>> {
+        let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        let mut handles = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let permit = limit.clone().acquire_owned().await.expect("never closed");
+            let h = self.submit(spec);
+            handles.push(tokio::spawn(async move {
+                let r = h.await;
+                drop(permit);
+                r
+            }));
+        }
+        let mut out = Vec::with_capacity(handles.len());
+        for h in handles {
+            out.push(h.await.unwrap_or(Err(Error::Stopped)));
+        }
+        out
+    }
+
+    /// Task counts right now.
+    pub async fn progress(&self) -> Progress {
+        let (otx, rx) = oneshot::channel();
+        let _ = self.tx.send(Command::Progress(otx));
+        rx.await.unwrap_or_default()
+    }
+
+    /// No more tasks: waits until every task is final, tears the framework down and reports.
+    pub async fn finish(self) -> Result<Summary, Error> {
+        let _ = self.tx.send(Command::Close);
+        self.driver.await.unwrap_or(Err(Error::Stopped))
+    }
+}
+
+async fn drive(
+    mut core: Core,
+    conn: Connection,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) -> Result<Summary, Error> {
+    let start = Instant::now();
+    let now = || start.elapsed();
+    let http = Http::new(&conn);
+    let (msg_tx, mut msgs) = mpsc::unbounded_channel();
+    let (call_tx, call_rx) = mpsc::unbounded_channel();
+    let caller_task = tokio::spawn(caller(http.clone(), call_rx, msg_tx.clone()));
+    let mut stream: Option<tokio::task::JoinHandle<()>> = None;
+    let mut generation = 0u64;
+    let mut stream_id: Option<String> = None;
+    let mut waiters: BTreeMap<String, Vec<oneshot::Sender<Outcome>>> = BTreeMap::new();
+    let mut commands_open = true;
+    let warn = |m: String| {
+        if conn.verbose {
+            eprintln!("packsim live: {m}");
+        }
+    };
+    core.start(now());
+    loop {
+        if core.take_dirty() {
+            if let Some(p) = &conn.state_file {
+                save_state(p, &core.snapshot())?;
+            }
+        }
+        let mut done = false;
+        while let Some(a) = core.poll_action() {
+            match a {
+                Action::Subscribe(c) => {
+                    if let Some(s) = stream.take() {
+                        s.abort();
+                    }
+                    generation += 1;
+                    stream_id = None;
+                    stream = Some(tokio::spawn(subscribe(
+                        http.clone(),
+                        c,
+                        generation,
+                        msg_tx.clone(),
+                    )));
+                }
+                Action::Call(c) => {
+                    let _ = call_tx.send((c, stream_id.clone()));
+                }
+                Action::Disconnect => {
+                    if let Some(s) = stream.take() {
+                        s.abort();
+                    }
+                    generation += 1;
+                    stream_id = None;
+                }
+                Action::Outcome(o) => {
+                    for w in waiters.remove(&o.task_id).unwrap_or_default() {
+                        let _ = w.send(o.clone());
+                    }
+                }
+                Action::Done => done = true,
+                Action::Abort(m) => {
+                    if let Some(s) = stream.take() {
+                        s.abort();
+                    }
+                    return Err(Error::Aborted(m));
+                }
+            }
+        }
+        if done {
+            if let Some(s) = stream.take() {
+                s.abort();
+            }
+            drop(call_tx);
+            let _ = caller_task.await;
+            return Ok(Summary {
+                framework_id: core.framework_id().map(str::to_string),
+                outcomes: core.outcomes().into_iter().flatten().cloned().collect(),
+            });
+        }
+        let deadline = core
+            .next_deadline()
+            .map(|d| tokio::time::Instant::from_std(start + d));
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            cmd = commands.recv(), if commands_open => match cmd {
+                Some(Command::Submit(spec, w)) => {
+                    let id = spec.id().to_string();
+                    if !core.submit(now(), *spec) {
+                        if let Some(o) = core.outcome_of(&id) {
+                            let _ = w.send(o.clone());
+                            continue;
+                        }
+                    }
+                    waiters.entry(id).or_default().push(w);
+                }
+                Some(Command::Progress(w)) => { let _ = w.send(core.progress()); }
+                Some(Command::Close) | None => { commands_open = false; core.close(); }
+            },
+            Some(m) = msgs.recv() => match m {
+                Msg::Stream { generation: g, item } if g == generation => match item {
+                    StreamItem::Opened(id) => stream_id = Some(id),
+                    StreamItem::Event(e) => core.on_event(now(), *e),
+                    StreamItem::Ended(why) => {
+                        warn(format!("subscription ended: {why}"));
+                        stream = None;
+                        core.on_disconnected(now());
+                    }
+                },
+                Msg::Stream { .. } => {}
+                Msg::CallFailed { kind, status, body } => {
+                    warn(format!("{kind} answered {status}: {body}"));
+                    core.on_call_failed(now(), status);
+                }
+            },
+            () = sleep => core.tick(now()),
+        }
+    }
+}
+
+/// Runs a whole task list to completion (mesos-batch), calling `progress` whenever counts change.
+pub async fn run_batch(
+    conn: Connection,
+    config: Config,
+    policy: Policy,
+    specs: Vec<TaskSpec>,
+    mut progress: impl FnMut(Progress),
+) -> Result<Summary, Error> {
+    let total = specs.len();
+    let fw = Framework::start(conn, config, policy)?;
+    let handles: Vec<TaskHandle> = specs.into_iter().map(|s| fw.submit(s)).collect();
+    let mut last = Progress::default();
+    let mut all = Box::pin(futures_join(handles));
+    loop {
+        tokio::select! {
+            _ = &mut all => break,
+            () = tokio::time::sleep(Duration::from_millis(200)) => {
+                let p = fw.progress().await;
+                if p != last {
+                    progress(p);
+                    last = p;
+                }
+            }
+        }
+    }
+    let summary = fw.finish().await?;
+    progress(Progress {
+        queued: 0,
+        running: 0,
+        finished: summary.outcomes.iter().filter(|o| o.state.is_success()).count(),
+        failed: total - summary.outcomes.iter().filter(|o| o.state.is_success()).count(),
+    });
+    Ok(summary)
+}
+
+async fn futures_join(handles: Vec<TaskHandle>) {
+    for h in handles {
+        let _ = h.await;
+    }
+}
+
+/// The call type names a Call carries, for logs.
+pub fn call_name(c: &Call) -> &'static str {
+    call::Type::try_from(c.r#type.unwrap_or(0)).map_or("UNKNOWN", |t| t.as_str_name())
+}
