@@ -42,6 +42,8 @@ pub struct Connection {
     pub state_file: Option<PathBuf>,
     /// Print protocol warnings (rejected calls, reconnects) on stderr.
     pub verbose: bool,
+    /// Receives a copy of every event from the master (for tests and tracing tools).
+    pub tap: Option<mpsc::UnboundedSender<Event>>,
 }
 
 impl Connection {
@@ -53,6 +55,7 @@ impl Connection {
             credentials: None,
             state_file: None,
             verbose: false,
+            tap: None,
         }
     }
 }
@@ -491,7 +494,12 @@ async fn drive(
             Some(m) = msgs.recv() => match m {
                 Msg::Stream { generation: g, item } if g == generation => match item {
                     StreamItem::Opened(id) => stream_id = Some(id),
-                    StreamItem::Event(e) => core.on_event(now(), *e),
+                    StreamItem::Event(e) => {
+                        if let Some(t) = &conn.tap {
+                            let _ = t.send((*e).clone());
+                        }
+                        core.on_event(now(), *e);
+                    }
                     StreamItem::Ended(why) => {
                         warn(format!("subscription ended: {why}"));
                         stream = None;

@@ -167,6 +167,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         credentials: args.principal.clone().zip(args.secret.clone()),
         state_file: args.state_file.clone(),
         verbose: args.verbose,
+        tap: None,
     };
     let total = specs.len() as u64;
     let bar = ProgressBar::new(total).with_style(
