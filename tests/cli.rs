@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "cli/mesos.rs"]
+mod mesos;
+
 fn packsim(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_packsim"))
         .args(args)

@@ -4,16 +4,10 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn packsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_packsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("packsim runs")
-}
+use super::packsim;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
