@@ -37,6 +37,9 @@ enum Command {
     /// Run a mesos-batch task list on a Mesos master (V1 scheduler API), placing tasks on the
     /// offers with a packsim policy; prints live progress and a final table.
     Batch(Box<cmd::batch::Args>),
+    /// Serve an emulated Mesos master (V1 scheduler API) on a simulated cluster, with faults on
+    /// demand: test a framework against thousands of agents without Mesos.
+    Master(Box<cmd::master::Args>),
     /// Inspect trace and instance files: what they hold and what a reader makes of them.
     Dataset(cmd::dataset::Args),
 }
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
         Command::Dataset(args) => cmd::dataset::run(&args),
         Command::Replay(args) => cmd::replay::run(&args),
         Command::Batch(args) => cmd::batch::run(&args),
+        Command::Master(args) => cmd::master::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -185,6 +185,41 @@ fn default_cluster(tasks: &Path) -> Option<PathBuf> {
     candidate.is_file().then_some(candidate)
 }
 
+/// The machines of `cluster` alone, with the schema they are in: a spec's groups (read in
+/// `spec_schema`), or every machine a machine-list or machine-event file adds (in the file's own
+/// schema). For tools that need a cluster without a workload, like `packsim master`.
+pub fn cluster_machines(
+    cluster: &ClusterSource,
+    spec_schema: &Schema,
+    options: &ReadOptions,
+    extra: &FormatOptions,
+) -> Result<(Schema, Vec<MachineSpec>), Error> {
+    let path = match cluster {
+        ClusterSource::Spec(spec) => return Ok((spec_schema.clone(), parse_spec(spec, spec_schema)?)),
+        ClusterSource::File(path) => path,
+    };
+    let (format, opened) = open(path, None, options, extra)?;
+    let Opened::Machines(schema, stream) = opened else {
+        return Err(Error::file(
+            path,
+            format!("a {} file holds no machines", format.description()),
+        ));
+    };
+    let mut machines = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    for event in stream {
+        if let MachineChange::Add(m) = event?.change {
+            if names.insert(m.name.clone()) {
+                machines.push(m);
+            }
+        }
+    }
+    if machines.is_empty() {
+        return Err(Error::file(path, "the file adds no machines"));
+    }
+    Ok((schema, machines))
+}
+
 fn machines_from_file(
     path: &Path,
     schema: &Schema,

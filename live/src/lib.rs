@@ -11,9 +11,11 @@
 //! - [`tasks`]: mesos-batch task lists (`{"tasks": [TaskInfo...]}`) and their demands.
 //! - [`offers`]: offers → bins per (agent, role), placements → ACCEPT with carved resources.
 //! - [`core`]: subscription, reconciliation, retries, kill-after, suppress/revive, teardown.
+//! - [`master`]: an emulated Mesos master on a simulated cluster (`packsim master`).
 //! - [`shell`]: HTTP transport, the [`shell::Framework`] API (`submit`, `map`) and `run_batch`.
 
 pub mod core;
+pub mod master;
 pub mod offers;
 pub mod shell;
 pub mod tasks;

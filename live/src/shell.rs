@@ -227,7 +227,8 @@ async fn subscribe(http: Http, call: Call, generation: u64, tx: mpsc::UnboundedS
     }
 }
 
-/// Sends calls one at a time, in order; 503 and 307 are retried here, other errors reported.
+/// Sends calls one at a time, in order. Connection errors, 503 and 307 are retried here with
+/// backoff (0.25 s doubling to 5 s) for up to [`CALL_DEADLINE`]; other answers are reported.
 async fn caller(
     http: Http,
     mut rx: mpsc::UnboundedReceiver<(Call, Option<String>)>,
@@ -235,64 +236,65 @@ async fn caller(
 ) {
     while let Some((call, stream_id)) = rx.recv().await {
         let kind = call.r#type().as_str_name().to_string();
+        let started = tokio::time::Instant::now();
         let mut backoff = Duration::from_millis(250);
-        for attempt in 0..6 {
+        let fail = |status: u16, body: String| {
+            let _ = tx.send(Msg::CallFailed {
+                kind: kind.clone(),
+                status,
+                body,
+            });
+        };
+        loop {
+            let left = CALL_DEADLINE.saturating_sub(started.elapsed());
             let result = tokio::time::timeout(
-                Duration::from_secs(75),
+                left,
                 http.client.request(http.request(&call, stream_id.as_deref())),
             )
             .await;
-            let response = match result {
-                Ok(Ok(r)) => r,
-                Ok(Err(e)) => {
-                    if attempt == 5 {
-                        let _ = tx.send(Msg::CallFailed {
-                            kind: kind.clone(),
-                            status: 0,
-                            body: e.to_string(),
-                        });
-                    }
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                    continue;
-                }
+            let retry_because = match result {
                 Err(_) => {
-                    let _ = tx.send(Msg::CallFailed {
-                        kind: kind.clone(),
-                        status: 0,
-                        body: "no answer in 75 s".into(),
-                    });
+                    fail(0, format!("no answer in {} s", CALL_DEADLINE.as_secs()));
                     break;
                 }
+                Ok(Err(e)) => e.to_string(),
+                Ok(Ok(response)) => {
+                    let status = response.status();
+                    if status.is_success() {
+                        break;
+                    }
+                    if status == StatusCode::TEMPORARY_REDIRECT {
+                        http.redirect(response.headers().get("Location"));
+                        "307".to_string()
+                    } else if status == StatusCode::SERVICE_UNAVAILABLE {
+                        "503".to_string()
+                    } else {
+                        let body = response
+                            .into_body()
+                            .collect()
+                            .await
+                            .map(http_body_util::Collected::to_bytes)
+                            .unwrap_or_default();
+                        fail(status.as_u16(), String::from_utf8_lossy(&body).into_owned());
+                        break;
+                    }
+                }
             };
-            let status = response.status();
-            if status.is_success() {
+            if started.elapsed() + backoff >= CALL_DEADLINE {
+                fail(
+                    0,
+                    format!("gave up after {} s: {retry_because}", CALL_DEADLINE.as_secs()),
+                );
                 break;
             }
-            if status == StatusCode::TEMPORARY_REDIRECT {
-                http.redirect(response.headers().get("Location"));
-                continue;
-            }
-            if status == StatusCode::SERVICE_UNAVAILABLE && attempt < 5 {
-                tokio::time::sleep(backoff).await;
-                backoff *= 2;
-                continue;
-            }
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map(http_body_util::Collected::to_bytes)
-                .unwrap_or_default();
-            let _ = tx.send(Msg::CallFailed {
-                kind: kind.clone(),
-                status: status.as_u16(),
-                body: String::from_utf8_lossy(&body).into_owned(),
-            });
-            break;
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
         }
     }
 }
+
+/// How long one call is retried (connection errors, 503, 307) before it is reported failed.
+pub const CALL_DEADLINE: Duration = Duration::from_secs(75);
 
 enum Command {
     Submit(Box<TaskSpec>, oneshot::Sender<Outcome>),

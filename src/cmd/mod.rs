@@ -4,6 +4,7 @@ pub mod batch;
 pub mod compare;
 pub mod dataset;
 pub mod gap;
+pub mod master;
 pub mod pack;
 pub mod policies;
 pub mod replay;

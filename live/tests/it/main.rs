@@ -2,4 +2,5 @@
 //! adapter against a real Mesos 1.11.0 master (where `PACKSIM_MESOS_MASTER` names one).
 
 mod core;
+mod emulated;
 mod real_mesos;
