@@ -41,7 +41,7 @@ fn runtime() -> tokio::runtime::Runtime {
 fn run_with_fault(
     agent_count: usize,
     tasks: usize,
-    fault: Option<Fault>,
+    fault: Option<&Fault>,
     ct: ContentType,
 ) -> BTreeMap<String, u32> {
     runtime().block_on(async {
@@ -64,7 +64,7 @@ fn run_with_fault(
                 fw.submit(TaskSpec::new(command_task(&id, "sleep 0.4", 1.0, 64.0), &id).unwrap())
             })
             .collect();
-        if let Some(f) = &fault {
+        if let Some(f) = fault {
             // Inject once something is running.
             for _ in 0..100 {
                 if fw.progress().await.running > 0 {
@@ -132,7 +132,7 @@ fn every_task_ends_once_under_each_fault_at_10_agents() {
     let baseline = run_with_fault(10, 24, None, ContentType::Protobuf);
     assert!(baseline.values().all(|&a| a == 1));
     for f in faults() {
-        let attempts = run_with_fault(10, 24, Some(f.clone()), ContentType::Protobuf);
+        let attempts = run_with_fault(10, 24, Some(&f), ContentType::Protobuf);
         if matches!(f, Fault::LoseAgent { .. }) {
             assert!(
                 attempts.values().any(|&a| a == 2),
@@ -145,7 +145,7 @@ fn every_task_ends_once_under_each_fault_at_10_agents() {
 #[test]
 fn every_task_ends_once_under_each_fault_at_1000_agents() {
     for f in faults() {
-        run_with_fault(1000, 200, Some(f), ContentType::Json);
+        run_with_fault(1000, 200, Some(&f), ContentType::Json);
     }
 }
 
@@ -179,6 +179,9 @@ async fn post(addr: &str, headers: &[(&str, &str)], body: &str) -> (u16, BTreeMa
 }
 
 // failover_timeout 60: with the default 0 a disconnected framework is removed at once (then 400).
+/// Request headers, body, expected status, expected text in the answer.
+type Case<'a> = (Vec<(&'a str, &'a str)>, String, u16, &'a str);
+
 const SUBSCRIBE: &str = r#"{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"root","name":"t","failover_timeout":60,"roles":["*"],"capabilities":[{"type":"MULTI_ROLE"}]}}}"#;
 
 #[test]
@@ -206,7 +209,7 @@ fn bad_requests_get_the_real_masters_answers() {
         let sid = h["mesos-stream-id"].clone();
         tokio::time::sleep(Duration::from_millis(300)).await;
         let suppress = format!(r#"{{"framework_id":{{"value":"{fid}"}},"type":"SUPPRESS"}}"#);
-        let cases: Vec<(Vec<(&str, &str)>, String, u16, &str)> = vec![
+        let cases: Vec<Case<'_>> = vec![
             (
                 vec![json, ("Mesos-Stream-Id", &sid)],
                 suppress.clone(),
