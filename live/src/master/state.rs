@@ -9,8 +9,8 @@ use std::time::Duration;
 use proto::ContentType;
 use proto::v1::scheduler::{Call, Event, call, event};
 use proto::v1::{
-    AgentId, ExecutorId, FrameworkId, FrameworkInfo, MasterInfo, Offer, OfferId, TaskId, TaskInfo, TaskState,
-    TaskStatus, framework_info, offer, task_status,
+    AgentId, ContainerId, ContainerStatus, ExecutorId, FrameworkId, FrameworkInfo, MasterInfo, NetworkInfo,
+    Offer, OfferId, TaskId, TaskInfo, TaskState, TaskStatus, framework_info, offer, task_status,
 };
 
 use super::resources::Res;
@@ -96,6 +96,8 @@ struct Task {
     /// Reliable updates not yet acknowledged; the head is the one in flight.
     updates: VecDeque<Pending>,
     done: bool,
+    /// What an agent reports about the task's container (a real agent's shape).
+    container: ContainerStatus,
 }
 
 /// The whole master.
@@ -341,6 +343,16 @@ impl MasterState {
                 ip: Some("127.0.0.1".into()),
                 port: i32::from(self.config.port),
             }),
+            // What 1.11 knows of its capabilities (it writes a third, newer one as `{}`).
+            capabilities: [
+                proto::v1::master_info::capability::Type::AgentUpdate,
+                proto::v1::master_info::capability::Type::AgentDraining,
+            ]
+            .into_iter()
+            .map(|t| proto::v1::master_info::Capability {
+                r#type: Some(t as i32),
+            })
+            .collect(),
             ..MasterInfo::default()
         }
     }
@@ -694,6 +706,21 @@ impl MasterState {
             )
         };
         script.push_back((start + Duration::from_millis(10) + run, state, message));
+        let container = ContainerStatus {
+            container_id: Some(ContainerId {
+                value: uuid_text(&mut self.rng),
+                parent: None,
+            }),
+            network_infos: vec![NetworkInfo {
+                ip_addresses: vec![proto::v1::network_info::IpAddress {
+                    protocol: Some(proto::v1::network_info::Protocol::IPv4 as i32),
+                    ip_address: Some("127.0.0.1".into()),
+                }],
+                ..NetworkInfo::default()
+            }],
+            executor_pid: Some(20_000 + (self.next_offer % 10_000) as u32 + self.tasks.len() as u32),
+            ..ContainerStatus::default()
+        };
         self.tasks.insert(
             (fid.to_string(), t.task_id.value.clone()),
             Task {
@@ -704,6 +731,7 @@ impl MasterState {
                 script,
                 updates: VecDeque::new(),
                 done: false,
+                container,
             },
         );
     }
@@ -750,22 +778,14 @@ impl MasterState {
 
     fn reconcile(&mut self, now: Duration, fid: &str, list: &[call::reconcile::Task]) {
         if list.is_empty() {
-            let known: Vec<(String, usize, TaskState)> = self
+            let known: Vec<String> = self
                 .tasks
-                .iter()
-                .filter(|((f, _), _)| f == fid)
-                .map(|((_, id), t)| (id.clone(), t.agent, t.state))
+                .keys()
+                .filter(|(f, _)| f == fid)
+                .map(|(_, id)| id.clone())
                 .collect();
-            for (id, agent, state) in known {
-                let a = self.agents[agent].id.clone();
-                self.master_update(
-                    now,
-                    fid,
-                    &id,
-                    Some(&a),
-                    (state, task_status::Reason::Reconciliation),
-                    "Reconciliation: Latest task state",
-                );
+            for id in known {
+                self.reconcile_known(now, fid, &id);
             }
             return;
         }
@@ -779,18 +799,30 @@ impl MasterState {
         }
     }
 
+    /// The master's answer about a task it knows: its latest state, with the container status
+    /// the agent reported.
+    fn reconcile_known(&mut self, now: Duration, fid: &str, task: &str) {
+        let t = &self.tasks[&(fid.to_string(), task.to_string())];
+        let status = TaskStatus {
+            task_id: TaskId { value: task.into() },
+            state: t.state as i32,
+            message: Some("Reconciliation: Latest task state".into()),
+            source: Some(task_status::Source::Master as i32),
+            reason: Some(task_status::Reason::Reconciliation as i32),
+            agent_id: Some(AgentId {
+                value: self.agents[t.agent].id.clone(),
+            }),
+            timestamp: Some(self.config.epoch + now.as_secs_f64()),
+            container_status: Some(t.container.clone()),
+            ..TaskStatus::default()
+        };
+        self.send(fid, update_event(status));
+    }
+
     fn reconcile_one(&mut self, now: Duration, fid: &str, task: &str, agent: Option<&str>) {
         use task_status::Reason::Reconciliation as R;
-        if let Some(t) = self.tasks.get(&(fid.to_string(), task.to_string())) {
-            let (a, s) = (self.agents[t.agent].id.clone(), t.state);
-            return self.master_update(
-                now,
-                fid,
-                task,
-                Some(&a),
-                (s, R),
-                "Reconciliation: Latest task state",
-            );
+        if self.tasks.contains_key(&(fid.to_string(), task.to_string())) {
+            return self.reconcile_known(now, fid, task);
         }
         let partition_aware = self.frameworks[fid].partition_aware;
         match agent {
@@ -887,6 +919,7 @@ impl MasterState {
                     executor_id: Some(ExecutorId { value: k.1.clone() }),
                     timestamp: Some(self.config.epoch + now.as_secs_f64()),
                     uuid: Some(uuid),
+                    container_status: Some(self.tasks[k].container.clone()),
                     ..TaskStatus::default()
                 };
                 let t = self.tasks.get_mut(k).expect("listed");
@@ -1008,6 +1041,16 @@ impl MasterState {
                         hostname: agent.spec.hostname.clone(),
                         resources: free.to_mesos(multi.then_some(role.as_str())),
                         attributes: agent.spec.attributes(),
+                        url: Some(proto::v1::Url {
+                            scheme: "http".into(),
+                            address: proto::v1::Address {
+                                hostname: Some("localhost".into()),
+                                ip: Some("127.0.0.1".into()),
+                                port: i32::from(self.config.port),
+                            },
+                            path: Some(format!("/slave({})", a + 1)),
+                            ..proto::v1::Url::default()
+                        }),
                         allocation_info: multi.then(|| proto::v1::resource::AllocationInfo {
                             role: Some(role.clone()),
                         }),

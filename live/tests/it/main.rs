@@ -2,5 +2,6 @@
 //! adapter against a real Mesos 1.11.0 master (where `PACKSIM_MESOS_MASTER` names one).
 
 mod core;
+mod differential;
 mod emulated;
 mod real_mesos;
