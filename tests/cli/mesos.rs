@@ -195,3 +195,80 @@ fn a_restarted_batch_resumes_its_framework_and_runs_each_task_once() {
         "{out}"
     );
 }
+
+/// A free port on loopback.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn batch_runs_against_packsim_master_through_a_dropped_stream() {
+    // No real Mesos needed: both ends are packsim.
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut master = Command::new(env!("CARGO_BIN_EXE_packsim"))
+        .args([
+            "master",
+            "--listen",
+            &addr,
+            "--cluster",
+            "50:cpus=4,mem=4096,disk=10000",
+            "--heartbeat",
+            "1",
+            "--allocation-interval",
+            "200ms",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while TcpStream::connect(&addr).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "packsim master did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let version = get_json(&addr, "/version");
+    assert_eq!(version["version"], "1.11.0");
+    // Drop every subscription stream a second into the run.
+    let fault_addr = addr.clone();
+    let fault = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1000));
+        let mut s = TcpStream::connect(&fault_addr).unwrap();
+        let body = r#"{"fault":"drop-streams"}"#;
+        write!(
+            s,
+            "POST /admin/fault HTTP/1.0\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    });
+    let o = packsim(&[
+        "batch",
+        "--master",
+        &addr,
+        "--task-list",
+        "examples/tasks.json",
+        "--policy",
+        "dot-product",
+    ]);
+    let answer = fault.join().unwrap();
+    master.kill().unwrap();
+    master.wait().unwrap();
+    let out = text(&o.stdout);
+    assert!(
+        answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+        "{answer}"
+    );
+    assert!(o.status.success(), "{out}\n{}", text(&o.stderr));
+    assert!(out.contains("4 of 4 tasks finished"), "{out}");
+}
