@@ -21,7 +21,8 @@ Examples:
 
 Point a framework at http://HOST:PORT/api/v1/scheduler (also /master/api/v1/scheduler); GET /version
 and /state answer as a real master's do (/state in brief). Tasks run for the `sleep N` in their
-command and fail with the K of an `exit K`, unless --task-time fixes their run time.
+command and fail with the K of an `exit K`, unless --task-time draws their run time (then
+--fail-ratio of them fail).
 
 Faults, on demand: POST a JSON object to /admin/fault, e.g.
   curl -d '{\"fault\":\"drop-streams\"}' 127.0.0.1:5050/admin/fault
@@ -47,12 +48,34 @@ pub struct Args {
     /// First resend of an unacknowledged status update (doubles up to 10 min).
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     update_resend: Duration,
-    /// Every task runs this long and finishes (default: from its command).
-    #[arg(long, value_parser = parse_duration)]
-    task_time: Option<Duration>,
+    /// Task run times instead of the command's `sleep N`: a duration (`2s`), `uniform:MIN,MAX`
+    /// or `exp:MEAN` (seeded by --seed).
+    #[arg(long, value_parser = parse_run_model)]
+    task_time: Option<RunModel>,
+    /// With --task-time, the fraction of tasks that fail with exit status 1.
+    #[arg(long, default_value_t = 0.0)]
+    fail_ratio: f64,
     /// Seed of the master's ids and uuids.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+}
+
+/// Parses `2s`, `uniform:1s,5s` or `exp:3s`.
+fn parse_run_model(text: &str) -> Result<RunModel, String> {
+    if let Some(rest) = text.strip_prefix("uniform:") {
+        let (a, b) = rest
+            .split_once(',')
+            .ok_or_else(|| format!("`{text}`: write uniform:MIN,MAX"))?;
+        let (min, max) = (parse_duration(a)?, parse_duration(b)?);
+        if min > max {
+            return Err(format!("`{text}`: the minimum is above the maximum"));
+        }
+        return Ok(RunModel::Uniform { min, max });
+    }
+    if let Some(rest) = text.strip_prefix("exp:") {
+        return Ok(RunModel::Exponential(parse_duration(rest)?));
+    }
+    parse_duration(text).map(RunModel::Fixed)
 }
 
 /// The agents described by `cluster` (a spec or a machine file).
@@ -82,12 +105,18 @@ pub fn agents(cluster: &str) -> anyhow::Result<Vec<AgentSpec>> {
 
 /// Serves until interrupted.
 pub fn run(args: &Args) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.fail_ratio),
+        "--fail-ratio {} is not between 0 and 1",
+        args.fail_ratio
+    );
     let agents = agents(&args.cluster)?;
     let config = MasterConfig {
         heartbeat: args.heartbeat,
         allocation_interval: args.allocation_interval,
         update_resend: args.update_resend,
-        run: args.task_time.map_or(RunModel::Command, RunModel::Fixed),
+        run: args.task_time.clone().unwrap_or(RunModel::Command),
+        fail_ratio: args.fail_ratio,
         seed: args.seed,
         ..MasterConfig::default()
     };

@@ -76,8 +76,17 @@ pub enum RunModel {
     /// From the command: `sleep N` runs N seconds, `exit K` fails with status K, `false` fails
     /// with 1, anything else finishes at once.
     Command,
-    /// Every task runs this long and finishes.
+    /// Every task runs this long.
     Fixed(Duration),
+    /// Run times drawn uniformly from `[min, max]` (seeded).
+    Uniform {
+        /// Shortest.
+        min: Duration,
+        /// Longest.
+        max: Duration,
+    },
+    /// Run times drawn from an exponential distribution with this mean (seeded).
+    Exponential(Duration),
 }
 
 /// The emulated master's settings.
@@ -91,6 +100,8 @@ pub struct MasterConfig {
     pub update_resend: Duration,
     /// Task run times and outcomes.
     pub run: RunModel,
+    /// Under the fixed and random models, the fraction of tasks that fail (exit status 1).
+    pub fail_ratio: f64,
     /// Seed of ids and uuids.
     pub seed: u64,
     /// The port the master says it listens on (MasterInfo).
@@ -106,6 +117,7 @@ impl Default for MasterConfig {
             allocation_interval: Duration::from_secs(1),
             update_resend: Duration::from_secs(10),
             run: RunModel::Command,
+            fail_ratio: 0.0,
             seed: 0,
             port: 5050,
             epoch: 0.0,

@@ -685,9 +685,18 @@ impl MasterState {
 
     fn launch(&mut self, now: Duration, fid: &str, agent: usize, t: &TaskInfo, res: Res) {
         self.runs.entry(t.task_id.value.clone()).or_default().0 += 1;
-        let (run, exit) = match &self.config.run {
-            RunModel::Fixed(d) => (*d, 0),
-            RunModel::Command => command_model(t),
+        let unit = |rng: &mut u64| (splitmix(rng) >> 11) as f64 / (1u64 << 53) as f64;
+        let run = match &self.config.run {
+            RunModel::Command => None,
+            RunModel::Fixed(d) => Some(*d),
+            RunModel::Uniform { min, max } => {
+                Some(*min + max.saturating_sub(*min).mul_f64(unit(&mut self.rng)))
+            }
+            RunModel::Exponential(mean) => Some(mean.mul_f64(-(1.0 - unit(&mut self.rng)).ln())),
+        };
+        let (run, exit) = match run {
+            None => command_model(t),
+            Some(d) => (d, i32::from(unit(&mut self.rng) < self.config.fail_ratio)),
         };
         let start = now + Duration::from_millis(5) + self.delay_updates;
         let mut script = VecDeque::new();
@@ -1287,4 +1296,154 @@ pub fn uuid_text(state: &mut u64) -> String {
         &h[16..20],
         &h[20..]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn master(run: RunModel, fail_ratio: f64) -> MasterState {
+        let config = MasterConfig {
+            run,
+            fail_ratio,
+            seed: 7,
+            ..MasterConfig::default()
+        };
+        MasterState::new(config, vec![AgentSpec::new("a", 100.0, 100_000.0, 0.0)])
+    }
+
+    fn subscribe(m: &mut MasterState, failover: f64) -> (String, String) {
+        let c = Call {
+            r#type: Some(call::Type::Subscribe as i32),
+            subscribe: Some(call::Subscribe {
+                framework_info: FrameworkInfo {
+                    user: "u".into(),
+                    name: "n".into(),
+                    failover_timeout: Some(failover),
+                    ..FrameworkInfo::default()
+                },
+                ..call::Subscribe::default()
+            }),
+            ..Call::default()
+        };
+        let stream = m.subscribe(Duration::ZERO, &c, ContentType::Json).unwrap();
+        let fid = format!("{}-0000", m.master_id());
+        (stream, fid)
+    }
+
+    fn events(m: &mut MasterState) -> Vec<Event> {
+        m.take_out()
+            .into_iter()
+            .filter_map(|o| {
+                if let Out::Event { event, .. } = o {
+                    Some(*event)
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// Launches `n` tiny tasks, acknowledges everything, and returns (final states, run times).
+    fn run_tasks(m: &mut MasterState, n: usize) -> Vec<(TaskState, f64)> {
+        let (_, fid) = subscribe(m, 60.0);
+        m.tick(Duration::ZERO);
+        let offer = events(m)
+            .into_iter()
+            .find_map(|e| e.offers)
+            .unwrap()
+            .offers
+            .remove(0);
+        let tasks: Vec<TaskInfo> = (0..n)
+            .map(|i| {
+                let mut t = crate::tasks::command_task(&format!("t{i}"), "true", 0.01, 1.0);
+                t.agent_id = offer.agent_id.clone();
+                t
+            })
+            .collect();
+        let launch = offer::Operation {
+            r#type: Some(offer::operation::Type::Launch as i32),
+            launch: Some(offer::operation::Launch { task_infos: tasks }),
+            ..Default::default()
+        };
+        let call = Call {
+            framework_id: Some(FrameworkId { value: fid.clone() }),
+            r#type: Some(call::Type::Accept as i32),
+            accept: Some(call::Accept {
+                offer_ids: vec![offer.id],
+                operations: vec![launch],
+                filters: None,
+            }),
+            ..Call::default()
+        };
+        assert_eq!(m.call(Duration::ZERO, call), Ok(202));
+        let mut done = Vec::new();
+        let mut started = BTreeMap::new();
+        let mut now = Duration::ZERO;
+        while done.len() < n && now < Duration::from_secs(3600) {
+            now += Duration::from_millis(50);
+            m.tick(now);
+            for e in events(m) {
+                let Some(u) = e.update else { continue };
+                let s = u.status;
+                if s.state() == TaskState::TaskRunning {
+                    started.insert(s.task_id.value.clone(), now);
+                }
+                if terminal(s.state()) {
+                    done.push((s.state(), (now - started[&s.task_id.value]).as_secs_f64()));
+                }
+                m.acknowledge(now, &fid, &s.task_id.value, s.uuid.as_deref().unwrap());
+            }
+        }
+        done
+    }
+
+    #[test]
+    fn random_run_models_draw_times_and_failures() {
+        let runs = run_tasks(
+            &mut master(
+                RunModel::Uniform {
+                    min: Duration::from_secs(2),
+                    max: Duration::from_secs(4),
+                },
+                0.25,
+            ),
+            200,
+        );
+        assert_eq!(runs.len(), 200);
+        assert!(runs.iter().all(|&(_, t)| (1.9..=4.2).contains(&t)), "{runs:?}");
+        let failed = runs.iter().filter(|r| r.0 == TaskState::TaskFailed).count();
+        assert!(
+            (25..=75).contains(&failed),
+            "{failed} of 200 failed at ratio 0.25"
+        );
+        let runs = run_tasks(
+            &mut master(RunModel::Exponential(Duration::from_secs(2)), 0.0),
+            200,
+        );
+        let mean = runs.iter().map(|r| r.1).sum::<f64>() / 200.0;
+        assert!((1.5..=2.6).contains(&mean), "mean {mean}");
+        assert!(runs.iter().all(|r| r.0 == TaskState::TaskFinished));
+    }
+
+    #[test]
+    fn a_disconnected_framework_is_removed_after_its_failover_timeout() {
+        let mut m = master(RunModel::Command, 0.0);
+        let (stream, fid) = subscribe(&mut m, 5.0);
+        let suppress = Call {
+            framework_id: Some(FrameworkId { value: fid.clone() }),
+            r#type: Some(call::Type::Suppress as i32),
+            ..Call::default()
+        };
+        m.stream_closed(Duration::from_secs(1), &stream);
+        assert_eq!(m.authorize(&suppress, Some(&stream)).unwrap_err().0, 403);
+        m.tick(Duration::from_secs(5));
+        assert_eq!(m.authorize(&suppress, Some(&stream)).unwrap_err().0, 403);
+        m.tick(Duration::from_secs(6));
+        assert_eq!(
+            m.authorize(&suppress, Some(&stream)).unwrap_err(),
+            (400, "Framework cannot be found".to_string())
+        );
+        assert!(m.is_removed(&fid));
+    }
 }
