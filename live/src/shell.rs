@@ -174,12 +174,7 @@ async fn subscribe(http: Http, call: Call, generation: u64, tx: mpsc::UnboundedS
         return send(StreamItem::Ended(format!("redirected to {}", http.master())));
     }
     if status != StatusCode::OK {
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map(http_body_util::Collected::to_bytes)
-            .unwrap_or_default();
+        let body = read_body(response.into_body()).await;
         return send(StreamItem::Ended(format!(
             "SUBSCRIBE answered {status}: {}",
             String::from_utf8_lossy(&body)
@@ -227,6 +222,14 @@ async fn subscribe(http: Http, call: Call, generation: u64, tx: mpsc::UnboundedS
     }
 }
 
+/// A whole response or request body; empty if it broke off (only error texts are read so).
+pub(crate) async fn read_body<B: hyper::body::Body>(body: B) -> Bytes {
+    body.collect()
+        .await
+        .map(http_body_util::Collected::to_bytes)
+        .unwrap_or_default()
+}
+
 /// Sends calls one at a time, in order. Connection errors, 503 and 307 are retried here with
 /// backoff (0.25 s doubling to 5 s) for up to [`CALL_DEADLINE`]; other answers are reported.
 async fn caller(
@@ -269,12 +272,7 @@ async fn caller(
                     } else if status == StatusCode::SERVICE_UNAVAILABLE {
                         "503".to_string()
                     } else {
-                        let body = response
-                            .into_body()
-                            .collect()
-                            .await
-                            .map(http_body_util::Collected::to_bytes)
-                            .unwrap_or_default();
+                        let body = read_body(response.into_body()).await;
                         fail(status.as_u16(), String::from_utf8_lossy(&body).into_owned());
                         break;
                     }

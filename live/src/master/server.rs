@@ -303,12 +303,7 @@ async fn handle(shared: &Arc<Mutex<Shared>>, req: Request<Incoming>) -> Resp {
             r
         }
         (Method::POST, "/admin/fault") => {
-            let body = req
-                .into_body()
-                .collect()
-                .await
-                .map(http_body_util::Collected::to_bytes)
-                .unwrap_or_default();
+            let body = crate::shell::read_body(req.into_body()).await;
             match serde_json::from_slice::<Fault>(&body) {
                 Ok(f) => match inject(&mut shared.lock().expect("not poisoned"), &f) {
                     Ok(()) => text(200, ""),
@@ -452,12 +447,7 @@ async fn scheduler(shared: &Arc<Mutex<Shared>>, req: Request<Incoming>) -> Resp 
     };
     let accept = header("Accept");
     let stream_header = header("Mesos-Stream-Id");
-    let body = req
-        .into_body()
-        .collect()
-        .await
-        .map(http_body_util::Collected::to_bytes)
-        .unwrap_or_default();
+    let body = crate::shell::read_body(req.into_body()).await;
     let call: Call = match ct {
         ContentType::Json => match proto::json::from_slice(&body) {
             Ok(c) => c,
