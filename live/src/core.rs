@@ -836,7 +836,7 @@ impl Core {
                 if self.tasks[i].phase != Phase::Launched {
                     return;
                 }
-                if self.tasks[i].attempt <= self.config.retries && !self.closed_for_good() {
+                if self.tasks[i].attempt <= self.config.retries {
                     // Infrastructure failure: try again on another offer.
                     let t = &mut self.tasks[i];
                     t.phase = Phase::Queued;
@@ -854,10 +854,6 @@ impl Core {
                 }
             }
         }
-    }
-
-    fn closed_for_good(&self) -> bool {
-        self.done_sent
     }
 
     fn finish(

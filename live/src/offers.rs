@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use packing::{Cluster, Items, NoHooks, Policy, ResourceTable, pack_with};
 use proto::v1::{AgentId, Filters, Offer, OfferId, Resource, TaskInfo, value};
 
-use crate::tasks::{DIMENSIONS, schema};
+use crate::tasks::{DIMENSIONS, schema_ref};
 
 /// The offers of one (agent, role): what one ACCEPT may use together.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +50,7 @@ fn amount(r: &Resource) -> (Option<usize>, u64) {
             })
             .saturating_mul(1000)
     } else {
-        let s = schema();
+        let s = schema_ref();
         r.scalar
             .as_ref()
             .and_then(|x| s.dim(d).from_mesos_scalar(x.value).ok())
@@ -173,7 +173,7 @@ impl Pool {
                     if take == 0 {
                         continue;
                     }
-                    let s = schema();
+                    let s = schema_ref();
                     let mut piece = r.clone();
                     piece.scalar = Some(value::Scalar {
                         value: s.dim(d).to_mesos_scalar(take),
@@ -191,8 +191,10 @@ impl Pool {
                 return None;
             }
         }
-        self.resources
-            .retain(|r| amount(r).1 > 0 || amount(r).0.is_none());
+        self.resources.retain(|r| {
+            let (packed, left) = amount(r);
+            packed.is_none() || left > 0
+        });
         Some(out)
     }
 }
@@ -342,7 +344,7 @@ mod tests {
             offer("o1", "a", 4.0, 4096.0, (1, 10)),
             offer("o2", "b", 2.0, 4096.0, (1, 10)),
         ]);
-        let s = schema();
+        let s = crate::tasks::schema();
         let demands = vec![vec![1000, 1_000_000, 0, 0, 0], vec![2000, 1_000_000, 0, 0, 0]];
         let ff = place(
             &Policy::parse("first-fit", &s).unwrap(),

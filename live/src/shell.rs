@@ -23,7 +23,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use packing::Policy;
 use proto::ContentType;
-use proto::v1::scheduler::{Call, Event, call};
+use proto::v1::scheduler::{Call, Event};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::core::{Action, Config, Core, Outcome, Progress, Snapshot};
@@ -529,7 +529,7 @@ pub async fn run_batch(
     let fw = Framework::start(conn, config, policy)?;
     let handles: Vec<TaskHandle> = specs.into_iter().map(|s| fw.submit(s)).collect();
     let mut last = Progress::default();
-    let mut all = Box::pin(futures_join(handles));
+    let mut all = Box::pin(all_final(handles));
     loop {
         tokio::select! {
             _ = &mut all => break,
@@ -543,22 +543,19 @@ pub async fn run_batch(
         }
     }
     let summary = fw.finish().await?;
+    let finished = summary.outcomes.iter().filter(|o| o.state.is_success()).count();
     progress(Progress {
         queued: 0,
         running: 0,
-        finished: summary.outcomes.iter().filter(|o| o.state.is_success()).count(),
-        failed: total - summary.outcomes.iter().filter(|o| o.state.is_success()).count(),
+        finished,
+        failed: total - finished,
     });
     Ok(summary)
 }
 
-async fn futures_join(handles: Vec<TaskHandle>) {
+/// Resolves once every handle has.
+async fn all_final(handles: Vec<TaskHandle>) {
     for h in handles {
         let _ = h.await;
     }
-}
-
-/// The call type names a Call carries, for logs.
-pub fn call_name(c: &Call) -> &'static str {
-    call::Type::try_from(c.r#type.unwrap_or(0)).map_or("UNKNOWN", |t| t.as_str_name())
 }

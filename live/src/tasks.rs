@@ -16,7 +16,14 @@ pub const DIMENSIONS: [&str; 5] = ["cpus", "mem", "disk", "gpus", "ports"];
 
 /// The adapter's schema: [`DIMENSIONS`] with 3 decimals each (`ports` counts ports).
 pub fn schema() -> Schema {
-    Schema::uniform(&DIMENSIONS, 3).expect("fixed valid dimensions")
+    schema_ref().clone()
+}
+
+/// The same schema, built once: offers are converted resource by resource, at thousands of
+/// agents per event.
+pub(crate) fn schema_ref() -> &'static Schema {
+    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| Schema::uniform(&DIMENSIONS, 3).expect("fixed valid dimensions"))
 }
 
 /// One task to run: the user's TaskInfo and its demand (fixed point, 3 decimals, in
@@ -48,7 +55,7 @@ impl TaskSpec {
                 "a task needs resources (e.g. cpus and mem)".into(),
             ));
         }
-        let schema = schema();
+        let schema = schema_ref();
         let mut demand = vec![0u64; DIMENSIONS.len()];
         for (i, r) in info.resources.iter().enumerate() {
             let field = format!("resources[{i}]");

@@ -326,10 +326,8 @@ fn negotiate(accept: Option<&str>) -> Option<ContentType> {
     for item in accept.split(',') {
         let mut parts = item.split(';').map(str::trim);
         let media = parts.next().unwrap_or("").to_ascii_lowercase();
-        let q_zero = parts.any(|p| {
-            p.replace(' ', "").starts_with("q=0")
-                && p.trim_start_matches("q=").parse::<f64>().is_ok_and(|q| q == 0.0)
-        });
+        let q_zero =
+            parts.any(|p| p.strip_prefix("q=").and_then(|q| q.trim().parse::<f64>().ok()) == Some(0.0));
         if q_zero {
             continue;
         }
@@ -499,7 +497,7 @@ async fn scheduler(shared: &Arc<Mutex<Shared>>, req: Request<Incoming>) -> Resp 
         let mut r = Response::new(BodyExt::boxed(ChannelBody { rx }));
         r.headers_mut()
             .insert("Content-Type", HeaderValue::from_static(out_ct.media_type()));
-        match s.state.subscribe(now, &call, out_ct) {
+        match s.state.subscribe(now, &call) {
             Ok(stream) => {
                 r.headers_mut().insert(
                     "Mesos-Stream-Id",

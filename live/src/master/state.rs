@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
-use proto::ContentType;
 use proto::v1::scheduler::{Call, Event, call, event};
 use proto::v1::{
     AgentId, ContainerId, ContainerStatus, ExecutorId, FrameworkId, FrameworkInfo, MasterInfo, NetworkInfo,
@@ -113,7 +112,6 @@ pub struct MasterState {
     tasks: BTreeMap<(String, String), Task>,
     next_framework: u64,
     next_offer: u64,
-    next_stream: u64,
     next_allocation: Duration,
     rng: u64,
     out: Vec<Out>,
@@ -173,7 +171,6 @@ impl MasterState {
             tasks: BTreeMap::new(),
             next_framework: 0,
             next_offer: 0,
-            next_stream: 0,
             next_allocation: Duration::ZERO,
             rng,
             out: Vec::new(),
@@ -215,13 +212,7 @@ impl MasterState {
     /// A SUBSCRIBE call (already validated as a Call): the new stream's id, or an ERROR to send
     /// on a stream that is then closed (`Err(Ok(message))`), or an HTTP refusal.
     #[allow(deprecated)] // FrameworkInfo.role: non-MULTI_ROLE frameworks still use it
-    pub fn subscribe(
-        &mut self,
-        now: Duration,
-        c: &Call,
-        ct: ContentType,
-    ) -> Result<String, Result<String, Refusal>> {
-        let _ = ct;
+    pub fn subscribe(&mut self, now: Duration, c: &Call) -> Result<String, Result<String, Refusal>> {
         let sub = c.subscribe.as_ref().ok_or_else(|| {
             Err(err(
                 400,
@@ -253,7 +244,6 @@ impl MasterState {
                 "'FrameworkInfo.roles' contains duplicate items: {dup}"
             )));
         }
-        self.next_stream += 1;
         let stream = uuid_text(&mut self.rng);
         let id = match &info.id {
             Some(id) => id.value.clone(),
@@ -417,7 +407,7 @@ impl MasterState {
         let fid = c.framework_id.clone().expect("validated").value;
         match c.r#type() {
             call::Type::Teardown => {
-                self.remove_framework(&fid, "Framework torn down");
+                self.remove_framework(&fid);
                 Ok(202)
             }
             call::Type::Accept => {
@@ -477,7 +467,7 @@ impl MasterState {
                 if a.uuid.len() != 16 {
                     return Err(err(400, "Failed to validate scheduler::Call: Not a valid UUID"));
                 }
-                self.acknowledge(now, &fid, &a.task_id.value, &a.uuid);
+                self.acknowledge(&fid, &a.task_id.value, &a.uuid);
                 Ok(202)
             }
             call::Type::Reconcile => {
@@ -492,7 +482,7 @@ impl MasterState {
         }
     }
 
-    fn remove_framework(&mut self, id: &str, why: &str) {
+    fn remove_framework(&mut self, id: &str) {
         self.recover_offers_of(id);
         let keys: Vec<(String, String)> = self.tasks.keys().filter(|(f, _)| f == id).cloned().collect();
         for k in keys {
@@ -503,7 +493,6 @@ impl MasterState {
         }
         if let Some(f) = self.frameworks.remove(id) {
             if let Some(s) = f.stream {
-                let _ = why;
                 self.out.push(Out::Close { stream: s });
             }
         }
@@ -770,7 +759,7 @@ impl MasterState {
         }
     }
 
-    fn acknowledge(&mut self, now: Duration, fid: &str, task: &str, uuid: &[u8]) {
+    fn acknowledge(&mut self, fid: &str, task: &str, uuid: &[u8]) {
         let key = (fid.to_string(), task.to_string());
         let Some(t) = self.tasks.get_mut(&key) else { return };
         if t.updates
@@ -782,7 +771,6 @@ impl MasterState {
                 self.tasks.remove(&key);
             }
         }
-        let _ = now;
     }
 
     fn reconcile(&mut self, now: Duration, fid: &str, list: &[call::reconcile::Task]) {
@@ -992,7 +980,7 @@ impl MasterState {
                 .disconnected_at
                 .is_some_and(|at| now >= at + failover_timeout(&f.info))
             {
-                self.remove_framework(&id, "Framework failover timeout");
+                self.remove_framework(&id);
             }
         }
         if now >= self.next_allocation {
@@ -1141,7 +1129,6 @@ impl MasterState {
             .filter(|(_, t)| t.agent == index)
             .map(|(k, _)| k.clone())
             .collect();
-        let mut told = BTreeSet::new();
         for k in keys {
             let t = self.tasks.remove(&k).expect("listed");
             if t.done && t.updates.is_empty() {
@@ -1161,13 +1148,10 @@ impl MasterState {
                 (s, task_status::Reason::AgentRemoved),
                 "Agent removed",
             );
-            told.insert(k.0);
         }
-        for f in told
-            .into_iter()
-            .chain(self.frameworks.keys().cloned().collect::<Vec<_>>())
-            .collect::<BTreeSet<_>>()
-        {
+        // Every framework hears of the lost agent, whether it had tasks there or not.
+        let frameworks: Vec<String> = self.frameworks.keys().cloned().collect();
+        for f in frameworks {
             self.send(
                 &f,
                 Event {
@@ -1205,7 +1189,7 @@ impl MasterState {
             "id": self.master_id,
             "activated_slaves": self.agents.iter().filter(|a| a.active).count(),
             "slaves": self.agents.iter().map(|a| json!({"id": a.id, "hostname": a.spec.hostname, "active": a.active,
-                "resources": Res::from_mesos(&a.total.to_mesos(None)).map(|r| r.scalars.to_vec()).unwrap_or_default()})).collect::<Vec<_>>(),
+                "resources": a.total.scalars.to_vec()})).collect::<Vec<_>>(),
             "frameworks": self.frameworks.values().map(|f| json!({"id": f.id, "name": f.info.name, "active": f.stream.is_some(),
                 "tasks": self.tasks.iter().filter(|(k, _)| k.0 == f.id).map(task).collect::<Vec<_>>()})).collect::<Vec<_>>(),
             "completed_frameworks": self.removed.iter().map(|id| json!({"id": id})).collect::<Vec<_>>(),
@@ -1326,7 +1310,7 @@ mod tests {
             }),
             ..Call::default()
         };
-        let stream = m.subscribe(Duration::ZERO, &c, ContentType::Json).unwrap();
+        let stream = m.subscribe(Duration::ZERO, &c).unwrap();
         let fid = format!("{}-0000", m.master_id());
         (stream, fid)
     }
@@ -1392,7 +1376,7 @@ mod tests {
                 if terminal(s.state()) {
                     done.push((s.state(), (now - started[&s.task_id.value]).as_secs_f64()));
                 }
-                m.acknowledge(now, &fid, &s.task_id.value, s.uuid.as_deref().unwrap());
+                m.acknowledge(&fid, &s.task_id.value, s.uuid.as_deref().unwrap());
             }
         }
         done

@@ -7,7 +7,7 @@ use live::core::{Action, Config, Core, FinalState, Outcome};
 use live::tasks::{TaskSpec, command_task, scalar, schema};
 use packing::Policy;
 use proto::v1::resource::AllocationInfo;
-use proto::v1::scheduler::{Call, Event, call, event};
+use proto::v1::scheduler::{Call, Event, event};
 use proto::v1::{AgentId, FrameworkId, Offer, OfferId, Resource, TaskId, TaskState, TaskStatus, value};
 
 const S: fn(u64) -> Duration = Duration::from_secs;
@@ -507,5 +507,4 @@ fn an_agent_failure_reconciles_its_tasks() {
         calls(&a)[0].reconcile.as_ref().unwrap().tasks[0].task_id.value,
         "a"
     );
-    let _ = call::Type::Reconcile;
 }

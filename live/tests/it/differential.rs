@@ -309,11 +309,7 @@ fn the_emulated_master_answers_a_scripted_session_like_the_real_one() {
     let _g = crate::real_mesos::CLUSTER
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::runtime();
     let (theirs, ours) = rt.block_on(async {
         let theirs = script(&real).await;
         let emu = Master::start(

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::runtime;
 use live::core::{Config, FinalState};
 use live::master::{AgentSpec, Fault, Master, MasterConfig, RunModel};
 use live::shell::{Connection, Framework};
@@ -26,14 +27,6 @@ fn agents(n: usize) -> Vec<AgentSpec> {
     (0..n)
         .map(|i| AgentSpec::new(format!("agent{i}"), 4.0, 4096.0, 10000.0))
         .collect()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// Runs `tasks` tasks of 1 cpu and `sleep 0.4` through the adapter, injecting `fault` once the

@@ -5,3 +5,12 @@ mod core;
 mod differential;
 mod emulated;
 mod real_mesos;
+
+/// The runtime every async test here uses: two workers, as the machine has two cores.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}

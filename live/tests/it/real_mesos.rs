@@ -8,6 +8,7 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::runtime;
 use live::core::{Config, FinalState};
 use live::shell::{Connection, Framework};
 use live::tasks::{DIMENSIONS, TaskSpec, command_task, schema};
@@ -51,14 +52,6 @@ fn config(name: &str) -> Config {
 
 fn spec(id: &str, shell: &str, cpus: f64) -> TaskSpec {
     TaskSpec::new(command_task(id, shell, cpus, 64.0), id).unwrap()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 fn placement_matches_the_policy(ct: ContentType) {
