@@ -291,14 +291,31 @@ fn bad_requests_get_the_real_masters_answers() {
             "{body}"
         );
         // GET is not a call.
-        let mut s = std::net::TcpStream::connect(&a).unwrap();
-        use std::io::{Read, Write};
-        write!(s, "GET /api/v1/scheduler HTTP/1.0\r\n\r\n").unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
+        let out = get(&a, "/api/v1/scheduler");
         assert!(
             out.starts_with("HTTP/1.0 405") || out.starts_with("HTTP/1.1 405"),
             "{out}"
         );
+        // The other endpoints a real master serves.
+        let out = get(&a, "/redirect");
+        assert!(
+            out.contains(" 307 ") && out.to_ascii_lowercase().contains(&format!("location: //{a}")),
+            "{out}"
+        );
+        let out = get(&a, "/master/version");
+        assert!(out.contains(r#""version":"1.11.0""#), "{out}");
+        let state: serde_json::Value =
+            serde_json::from_str(get(&a, "/state").split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(state["activated_slaves"], 2);
+        assert_eq!(state["frameworks"][0]["id"], fid.as_str());
     });
+}
+
+fn get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
 }
