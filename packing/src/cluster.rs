@@ -5,7 +5,9 @@ use std::fmt;
 use crate::Error;
 use crate::gpu::{DeviceAlloc, GPU_MILLI, GpuDemand, Request, default_devices, devices_fit};
 use crate::index::FitIndex;
+use crate::kd::KdIndex;
 use crate::order::OrderIndex;
+use crate::policy::Record;
 use crate::resources::{ResourceTable, fits};
 
 /// A machine's position in its [`Cluster`]: ids are dense, start at 0, and follow insertion order.
@@ -66,6 +68,9 @@ pub struct Cluster {
     gpu_tasks: Vec<Vec<(GpuDemand, u32)>>,
     /// Best/worst fit's ordered index, when a policy asked for one ([`Cluster::index_residual`]).
     order: Option<Box<OrderIndex>>,
+    /// The k-d tree multi-dimensional best fit and the pruned scores decide with, when a policy
+    /// asked for one ([`Cluster::index_space`]).
+    space: Option<Box<KdIndex>>,
 }
 
 impl Cluster {
@@ -93,6 +98,7 @@ impl Cluster {
             model: Vec::new(),
             gpu_tasks: Vec::new(),
             order: None,
+            space: None,
         }
     }
 
@@ -198,6 +204,12 @@ impl Cluster {
                 order.rebuild(&self.inv_reference, &self.free, &self.available);
             }
         }
+        if let Some(space) = &mut self.space {
+            if space.inv_reference() != self.inv_reference.as_slice() {
+                space.rekey(&self.inv_reference, &self.free[..id.index() * self.dims]);
+            }
+            space.push(capacity, true);
+        }
         self.generation += 1;
         Ok(id)
     }
@@ -302,19 +314,53 @@ impl Cluster {
             Some(order) if order.inv_reference() != self.inv_reference.as_slice() => {
                 order.rebuild(&self.inv_reference, &self.free, &self.available);
             }
-            _ => self.touch_order(m),
+            Some(order) => order.update(m.index(), &self.free[i..i + self.dims], self.available[m.index()]),
+            None => {}
+        }
+        if let Some(space) = &mut self.space {
+            if space.inv_reference() != self.inv_reference.as_slice() {
+                space.rekey(&self.inv_reference, &self.free);
+            }
+            space.update(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
         }
         self.generation += 1;
         Some(())
     }
 
-    /// Tells the ordered index, if any, that machine `m`'s free amounts or availability changed.
+    /// Tells the ordered index and the k-d tree, if any, that machine `m`'s free amounts or
+    /// availability changed.
     #[inline]
     fn touch_order(&mut self, m: MachineId) {
+        let i = m.index() * self.dims;
         if let Some(order) = &mut self.order {
-            let i = m.index() * self.dims;
             order.update(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
         }
+        if let Some(space) = &mut self.space {
+            space.update(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
+        }
+    }
+
+    /// Keeps a k-d tree of the machines by free amounts, keyed for best fit with `normalised`
+    /// weights when given. A no-op if the cluster keeps one that serves (any tree serves an
+    /// unkeyed request); otherwise replaces it. Costs O(log n) per later change of a machine.
+    pub(crate) fn index_space(&mut self, normalised: Option<&[f64]>) {
+        let serves = |s: &KdIndex| normalised.is_none_or(|w| s.serves(w));
+        if self.space.as_deref().is_some_and(serves) {
+            return;
+        }
+        self.space = Some(Box::new(KdIndex::new(
+            self.dims,
+            normalised,
+            &self.inv_reference,
+            &self.free,
+            &self.available,
+        )));
+    }
+
+    /// The k-d tree, if the cluster keeps one.
+    #[inline]
+    pub(crate) fn space_index(&self) -> Option<&KdIndex> {
+        self.space.as_deref()
     }
 
     /// Keeps an ordered index of the machines by their best/worst-fit key for these weights
@@ -607,10 +653,12 @@ impl Cluster {
             .map(|m| MachineId(m as u32))
     }
 
-    /// The machine a scan keeping the highest `score` among machines passing `fit` would choose
-    /// (lowest id among float ties), skipping groups of machines whose `bound` cannot beat the best
-    /// so far. `bound(v)` must be at least the score of any machine whose free amounts are below
-    /// `v` in every dimension; `fit(m)` must imply that `demand` fits on an available `m`.
+    /// The machine the scoring rule ([`Record`]: highest `score`, lowest id within float noise
+    /// of it) chooses among machines passing `fit`, skipping groups of machines whose `bound`
+    /// shows they cannot win: through the k-d tree when the cluster keeps one, else through the
+    /// first-fit segment tree in id order. `bound(v)` must be at least the score of any machine
+    /// whose free amounts are below `v` in every dimension; `fit(m)` must imply that `demand` fits
+    /// on an available `m`.
     pub(crate) fn branch_and_bound(
         &self,
         demand: &[u64],
@@ -618,15 +666,33 @@ impl Cluster {
         score: impl Fn(MachineId) -> f64,
         bound: impl Fn(&[u64]) -> f64,
     ) -> Option<MachineId> {
+        if let Some(chosen) = self.best_in_space(demand, &fit, &score, |hi, _| bound(hi)) {
+            return chosen;
+        }
+        let mut record = Record::new();
+        let fit = |m: usize| fit(MachineId(m as u32));
+        let score = |m: usize| score(MachineId(m as u32));
         self.index
-            .branch_and_bound(
-                demand,
-                self.len(),
-                &|m| fit(MachineId(m as u32)),
-                &|m| score(MachineId(m as u32)),
-                &bound,
-            )
-            .map(|m| MachineId(m as u32))
+            .branch_and_bound(demand, self.len(), &fit, &score, &bound, &mut record);
+        record.winner().map(MachineId)
+    }
+
+    /// The scoring rule's machine through the k-d tree, `None` when the cluster keeps none.
+    /// `bound(hi, lo)` must be at least the score of any machine where `demand` fits whose stored
+    /// amounts (free plus one) lie between `lo` and `hi` in every dimension.
+    pub(crate) fn best_in_space(
+        &self,
+        demand: &[u64],
+        fit: impl Fn(MachineId) -> bool,
+        score: impl Fn(MachineId) -> f64,
+        bound: impl Fn(&[u64], &[u64]) -> f64,
+    ) -> Option<Option<MachineId>> {
+        let space = self.space.as_deref()?;
+        let mut record = Record::new();
+        let fit = |m: usize| fit(MachineId(m as u32));
+        let score = |m: usize| score(MachineId(m as u32));
+        space.best(demand, &fit, &score, &bound, &mut record);
+        Some(record.winner().map(MachineId))
     }
 
     /// The lowest available machine id at or after `from` (and before `to`) where `demand` fits.

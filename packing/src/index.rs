@@ -10,8 +10,10 @@
 //! single machine fitting, so the search may backtrack, but it returns exactly what a linear scan
 //! would (the same lowest id), never a different machine.
 
+use crate::policy::Record;
+
 /// True when `demand` fits under `stored` (free amounts plus one, 0 when unavailable) in every
-/// dimension: the one test both indexes make at every node.
+/// dimension: the one test every index makes at every node.
 #[inline]
 pub(crate) fn holds(stored: &[u64], demand: &[u64]) -> bool {
     demand.iter().zip(stored).all(|(d, s)| d < s)
@@ -171,15 +173,12 @@ impl FitIndex {
             .or_else(|| self.search(2 * k + 1, mid, hi, demand, from, machines))
     }
 
-    /// The leaf `argmax` would choose — the highest `score` among leaves in `0..machines` passing
-    /// `fit`, lowest id among scores within float noise ([`crate::policy::beats`]) — visiting leaves
-    /// in id order as the scan does but skipping every subtree whose `bound` cannot beat the
-    /// record.
+    /// Offers to `record`, in id order, every leaf in `0..machines` passing `fit` with its
+    /// `score`, skipping every subtree whose `bound` is [`Record::hopeless`].
     ///
     /// `bound(stored)` must be at least the score of any machine whose free amounts are below
     /// `stored` in every dimension (the subtree's per-dimension maximum plus one). Skipping is
-    /// exact: the scan's record only rises, so a machine that cannot beat the record now would not
-    /// have become the record when the scan reached it, and the scan's answer is unchanged.
+    /// exact: the record's floor only rises, so a machine hopeless now stays hopeless.
     pub(crate) fn branch_and_bound(
         &self,
         demand: &[u64],
@@ -187,20 +186,9 @@ impl FitIndex {
         fit: &impl Fn(usize) -> bool,
         score: &impl Fn(usize) -> f64,
         bound: &impl Fn(&[u64]) -> f64,
-    ) -> Option<usize> {
-        let mut record = None;
-        self.bnb(
-            1,
-            0,
-            self.leaves,
-            demand,
-            machines,
-            fit,
-            score,
-            bound,
-            &mut record,
-        );
-        record.map(|(m, _)| m)
+        record: &mut Record,
+    ) {
+        self.bnb(1, 0, self.leaves, demand, machines, fit, score, bound, record);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -214,23 +202,15 @@ impl FitIndex {
         fit: &impl Fn(usize) -> bool,
         score: &impl Fn(usize) -> f64,
         bound: &impl Fn(&[u64]) -> f64,
-        record: &mut Option<(usize, f64)>,
+        record: &mut Record,
     ) {
         let node = self.node(k);
-        if lo >= machines || !holds(node, demand) {
+        if lo >= machines || !holds(node, demand) || record.hopeless(bound(node)) {
             return;
-        }
-        if let Some((_, r)) = *record {
-            if !crate::policy::beats(bound(node), r) {
-                return;
-            }
         }
         if hi - lo == 1 {
             if fit(lo) {
-                let s = score(lo);
-                if record.is_none_or(|(_, r)| crate::policy::beats(s, r)) {
-                    *record = Some((lo, s));
-                }
+                record.offer(lo as u32, score(lo));
             }
             return;
         }

@@ -25,6 +25,7 @@ pub mod cluster;
 pub mod frag;
 pub mod gpu;
 mod index;
+mod kd;
 pub mod offline;
 mod order;
 pub mod policy;

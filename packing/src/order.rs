@@ -27,9 +27,22 @@ const NIL: u32 = u32::MAX;
 /// key is the same bits wherever it is computed.
 #[inline]
 pub(crate) fn residual_key(free: &[u64], normalised: &[f64], inv_reference: &[f64]) -> f64 {
+    residual_key_by(free.len(), |d| free[d], normalised, inv_reference)
+}
+
+/// [`residual_key`] of the amounts `amount(0..dims)`, the same operations in the same order: a
+/// bound computed from amounts at most a machine's is at most that machine's key (every step is
+/// monotone, in floats too).
+#[inline]
+pub(crate) fn residual_key_by(
+    dims: usize,
+    amount: impl Fn(usize) -> u64,
+    normalised: &[f64],
+    inv_reference: &[f64],
+) -> f64 {
     let mut sum = 0.0;
-    for d in 0..free.len() {
-        sum += normalised[d] * free[d] as f64 * inv_reference[d];
+    for d in 0..dims {
+        sum += normalised[d] * amount(d) as f64 * inv_reference[d];
     }
     sum
 }

@@ -7,6 +7,7 @@
 
 mod gpu;
 pub mod kind;
+mod record;
 mod satyr;
 mod score;
 mod size;
@@ -22,6 +23,7 @@ use crate::gpu::{DeviceAlloc, Request, default_devices};
 use crate::resources::ResourceTable;
 use crate::{Error, Schema, Weights};
 
+pub(crate) use record::Record;
 pub(crate) use satyr::item_weights as satyr_item_weights;
 
 /// satyr's `weight(list, coefficients)`: each element's list-relative weight, in list order.
@@ -218,17 +220,28 @@ impl Policy {
         &self.schema
     }
 
-    /// Makes the cluster keep whatever index this policy can decide faster with: best fit and
-    /// worst fit (and their decreasing variants) get an ordered index of the machines by their key
-    /// for this policy's weights. Decisions are the same with or without it; only their cost
-    /// changes (O(log n) instead of a scan, at O(log n) more per allocation or release). Other
-    /// policies need nothing: first fit and next fit use the cluster's own segment tree, dot
-    /// product prunes with it.
+    /// Makes the cluster keep whatever index this policy can decide faster with. Decisions are
+    /// the same with or without it; only their cost changes (far less than a scan, at O(log n)
+    /// more per allocation or release):
+    /// - worst fit, and best fit in one dimension, (and their decreasing variants) get an ordered
+    ///   index of the machines by their key for this policy's weights;
+    /// - best fit in several dimensions gets a k-d tree keyed the same way;
+    /// - dot product and l2-norm get a k-d tree to prune with.
+    ///
+    /// Other policies need nothing: first fit and next fit use the cluster's own segment tree.
     pub fn prepare(&self, c: &mut Cluster) {
-        if let Rule::One(Kind::Fit(fit) | Kind::Decreasing(fit, _)) = self.rule {
-            if matches!(fit, Fit::Best | Fit::Worst) && c.dims() == self.schema.len() {
+        if c.dims() != self.schema.len() {
+            return;
+        }
+        match self.rule {
+            Rule::One(Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _)) if c.dims() > 1 => {
+                c.index_space(Some(self.weights.normalised()));
+            }
+            Rule::One(Kind::Fit(fit) | Kind::Decreasing(fit, _)) if matches!(fit, Fit::Best | Fit::Worst) => {
                 c.index_residual(self.weights.normalised(), fit == Fit::Worst);
             }
+            Rule::One(Kind::DotProduct | Kind::L2Norm) => c.index_space(None),
+            _ => {}
         }
     }
 
@@ -401,7 +414,8 @@ pub struct Placement {
 /// f64 rounding makes mathematically equal scores differ by a few ulps (about 1e-16 relative)
 /// depending on the order of the terms; real differences between distinct placements are many
 /// orders of magnitude larger. Treating anything closer than 1e-12 as a tie lets ties go to the
-/// lowest id as documented, instead of to float noise.
+/// lowest id as documented, instead of to float noise. Scoring decisions apply it through
+/// [`Record`] (within 1e-12 of the highest score); satyr's heuristics through [`beats`].
 pub(crate) const TIE: f64 = 1e-12;
 
 /// True when `new` is higher than `best` by more than float noise.

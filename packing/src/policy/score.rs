@@ -5,12 +5,14 @@
 //! fitting machine.
 
 use crate::cluster::{Cluster, MachineId};
-use crate::order::{OrderIndex, residual_key};
-use crate::policy::beats;
+use crate::kd::KdIndex;
+use crate::order::{OrderIndex, Position, residual_key};
+use crate::policy::Record;
 use crate::policy::kind::{Fit, Kind};
 use crate::weights::Weights;
 
-/// The machine passing `fit` with the highest `kind` score, lowest id on ties.
+/// The machine passing `fit` with the highest `kind` score, lowest id among scores within float
+/// noise of it ([`Record`]).
 ///
 /// The match on `kind` sits outside the scan, so each kind gets its own tight loop.
 pub(crate) fn best_machine(
@@ -25,9 +27,13 @@ pub(crate) fn best_machine(
         Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _) => {
             let key = demand_key(c, demand, w);
             let score = |k: f64| 100.0 * (1.0 - (k - key));
-            match c.residual_index(w.normalised(), false) {
-                Some(index) => best_by_order(index, key, demand, &fit, |m| score(machine_key(c, m, w))),
-                None => argmax(c, fit, |m| score(machine_key(c, m, w))),
+            let by_key = |m| score(machine_key(c, m, w));
+            if let Some(space) = c.space_index().filter(|s| s.serves(w.normalised())) {
+                best_by_order(space, key, demand, &fit, by_key)
+            } else if let Some(index) = c.residual_index(w.normalised(), false) {
+                best_by_order(index, key, demand, &fit, by_key)
+            } else {
+                argmax(c, fit, by_key)
             }
         }
         Kind::Fit(Fit::Worst) | Kind::Decreasing(Fit::Worst, _) => {
@@ -42,7 +48,13 @@ pub(crate) fn best_machine(
             let bound = |max_free: &[u64]| dot(c, demand, max_free, w);
             c.branch_and_bound(demand, fit, |m| dot_product(c, m, demand, w), bound)
         }
-        Kind::L2Norm => argmax(c, fit, |m| l2_norm(c, m, demand, w)),
+        Kind::L2Norm => {
+            // A machine of a node holding the demand has at least the node's minimum and at least
+            // the demand in every dimension; l2 only falls as amounts grow.
+            let bound = |_: &[u64], lo: &[u64]| l2(c, demand, |d| lo[d].saturating_sub(1).max(demand[d]), w);
+            c.best_in_space(demand, &fit, |m| l2_norm(c, m, demand, w), bound)
+                .unwrap_or_else(|| argmax(c, fit, |m| l2_norm(c, m, demand, w)))
+        }
         Kind::KubeLeastAllocated => argmax(c, fit, |m| kube_least_allocated(c, m, demand, w)),
         Kind::KubeMostAllocated => argmax(c, fit, |m| kube_most_allocated(c, m, demand, w)),
         Kind::KubeBalancedAllocation => argmax(c, fit, |m| kube_balanced_allocation(c, m, demand, w)),
@@ -52,92 +64,131 @@ pub(crate) fn best_machine(
     }
 }
 
-/// Best or worst fit through the cluster's ordered index: the machine [`argmax`] would choose
-/// with `score(key)`, found without a scan.
+/// An index that hands out the machines holding a demand in best or worst fit's preference
+/// order: by position `(key order, id)`.
+pub(crate) trait Ordered {
+    /// A position before every machine that can hold a demand whose key is `key`.
+    fn start_for(&self, key: f64) -> Option<Position>;
+    /// The first machine after `after` (or from the start) whose free amounts hold `demand`; the
+    /// index may stop looking past key order `until` (a hint, from [`Ordered::until`]).
+    fn next_fit(&self, demand: &[u64], after: Option<Position>, until: u64) -> Option<(u32, Position)>;
+    /// A key order past which no machine can score within float noise of the machine at
+    /// `first`, the best one: later searches need not look further. `u64::MAX` when unknown.
+    fn until(&self, first: Position) -> u64;
+    /// The first machine after `after` holding `demand`, and the first of a larger key group
+    /// unless no machine past [`Ordered::until`] of the first's holds the demand; `None` when
+    /// the index cannot answer this in one search.
+    fn first_two(&self, _demand: &[u64], _after: Option<Position>) -> Option<(Option<u32>, Option<u32>)> {
+        None
+    }
+}
+
+impl Ordered for OrderIndex {
+    fn start_for(&self, key: f64) -> Option<Position> {
+        OrderIndex::start_for(self, key)
+    }
+    fn next_fit(&self, demand: &[u64], after: Option<Position>, _until: u64) -> Option<(u32, Position)> {
+        OrderIndex::next_fit(self, demand, after)
+    }
+    fn until(&self, _first: Position) -> u64 {
+        u64::MAX
+    }
+}
+
+impl Ordered for KdIndex {
+    fn start_for(&self, key: f64) -> Option<Position> {
+        // Best fit's ascending order: no machine with a smaller key can hold the demand.
+        (key.to_bits() > 0).then(|| (key.to_bits() - 1, u32::MAX))
+    }
+    fn next_fit(&self, demand: &[u64], after: Option<Position>, until: u64) -> Option<(u32, Position)> {
+        KdIndex::next_fit(self, demand, after, until)
+    }
+    fn until(&self, first: Position) -> u64 {
+        crate::kd::until(first.0)
+    }
+    fn first_two(&self, demand: &[u64], after: Option<Position>) -> Option<(Option<u32>, Option<u32>)> {
+        let found = KdIndex::first_two(self, demand, after);
+        let id = |p: Position| (p.1 != u32::MAX).then_some(p.1);
+        Some((id(found.best), id(found.runner)))
+    }
+}
+
+/// Best or worst fit through an ordered index: the machine [`argmax`] would choose with
+/// `score(key)`, found without a scan.
 ///
 /// Why it is the same machine, float ties included. The score is a function of the machine's key
 /// alone and is monotone (non-increasing in the index's order: `fl` subtraction and
-/// multiplication are monotone), so machines with equal keys have bit-identical scores, and of
-/// those only the lowest id can ever be `argmax`'s record (a later equal score never beats a
-/// record that is at least as high). The index hands out, in order, the lowest fitting id of each
-/// key group: the candidates. `argmax`'s record only ever rises, so a machine scoring below every
-/// candidate by more than float noise ([`beats`]) can never be the record when a candidate is
-/// visited, nor replace one; the candidates are collected until the next group is beaten by the
-/// last candidate (then every later group is too, by monotonicity), and `argmax`'s rule is run over
-/// them in id order.
+/// multiplication are monotone), so the first machine handed out has the highest score, and
+/// machines with equal keys have bit-identical scores, of which only the lowest id can win. The
+/// index hands out, in order, the lowest fitting id of each key group; they are offered to the
+/// [`Record`] until one falls below the floor of the highest score, and then every later group
+/// does too.
 ///
 /// `score` must be the scan's score of a machine, a monotone function of the key the index orders
 /// by (the index is rebuilt whenever the reference capacities change, so its keys are the bits
 /// [`machine_key`] computes).
 fn best_by_order(
-    index: &OrderIndex,
+    index: &impl Ordered,
     demand_key: f64,
     demand: &[u64],
     fit: &impl Fn(MachineId) -> bool,
     score: impl Fn(MachineId) -> f64,
 ) -> Option<MachineId> {
-    // Candidates (id, score); nearly always one or two, so they live on the stack.
-    let mut inline = [(MachineId(0), 0.0); 16];
-    let mut spilled: Vec<(MachineId, f64)> = Vec::new();
-    let mut count = 0;
+    let mut record = Record::new();
     let mut after = index.start_for(demand_key);
-    let mut last: Option<f64> = None;
-    while let Some((m, position)) = index.next_fit(demand, after) {
+    // One search usually decides: the first machine fits, and the runner (if any) scores below
+    // the first's floor, so no later machine can win. Otherwise (a filtered machine, or a near
+    // tie) the machines are handed out one by one.
+    if let Some((first, runner)) = index.first_two(demand, after) {
+        // Nothing holds the demand at all.
+        let first = first?;
+        if fit(MachineId(first)) {
+            record.offer(first, score(MachineId(first)));
+            match runner {
+                None => return record.winner().map(MachineId),
+                Some(r) if fit(MachineId(r)) && record.hopeless(score(MachineId(r))) => {
+                    return record.winner().map(MachineId);
+                }
+                Some(_) => record = Record::new(),
+            }
+        }
+    }
+    let mut until = u64::MAX;
+    while let Some((m, position)) = index.next_fit(demand, after, until) {
         let id = MachineId(m);
+        after = Some(position);
         if !fit(id) {
-            after = Some(position);
             continue;
         }
         let s = score(id);
-        if last.is_some_and(|l| beats(l, s)) {
+        if record.hopeless(s) {
             break;
         }
-        if count < inline.len() {
-            inline[count] = (id, s);
-        } else {
-            if spilled.is_empty() {
-                spilled.extend_from_slice(&inline);
-            }
-            spilled.push((id, s));
+        record.offer(m, s);
+        if until == u64::MAX {
+            until = index.until(position);
         }
-        count += 1;
-        last = Some(s);
         // The rest of this key group scores the same with higher ids: skip it.
         after = Some((position.0, u32::MAX));
     }
-    let candidates: &mut [(MachineId, f64)] = if count <= inline.len() {
-        &mut inline[..count]
-    } else {
-        &mut spilled
-    };
-    candidates.sort_unstable_by_key(|&(m, _)| m);
-    let mut best: Option<(MachineId, f64)> = None;
-    for &(m, s) in candidates.iter() {
-        if best.is_none_or(|(_, b)| beats(s, b)) {
-            best = Some((m, s));
-        }
-    }
-    best.map(|(m, _)| m)
+    record.winner().map(MachineId)
 }
 
-/// The machine passing `fit` with the highest score; the lowest id among equal scores.
+/// The machine passing `fit` with the highest score; the lowest id among scores within float
+/// noise of it ([`Record`]).
 #[inline]
 pub(crate) fn argmax(
     c: &Cluster,
     fit: impl Fn(MachineId) -> bool,
     score: impl Fn(MachineId) -> f64,
 ) -> Option<MachineId> {
-    let mut best: Option<(MachineId, f64)> = None;
+    let mut record = Record::new();
     for m in c.machine_ids() {
-        if !fit(m) {
-            continue;
-        }
-        let s = score(m);
-        if best.is_none_or(|(_, b)| beats(s, b)) {
-            best = Some((m, s));
+        if fit(m) {
+            record.offer(m.0, score(m));
         }
     }
-    best.map(|(m, _)| m)
+    record.winner().map(MachineId)
 }
 
 /// The score of `kind` for placing `demand` on machine `m`; `kind` must be a scoring kind.
@@ -201,9 +252,17 @@ fn dot(c: &Cluster, demand: &[u64], free: &[u64], w: &Weights) -> f64 {
 #[inline]
 fn l2_norm(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
     let free = c.free(m);
+    l2(c, demand, |d| free[d], w)
+}
+
+/// L2's score for free amounts `free(d)` (each at least the demand): non-increasing in every
+/// amount (`fl` subtraction, products, sums and the square root are monotone), so amounts at
+/// most a machine's give a bound on its score, in floats too.
+#[inline]
+fn l2(c: &Cluster, demand: &[u64], free: impl Fn(usize) -> u64, w: &Weights) -> f64 {
     let mut sum = 0.0;
-    for d in 0..demand.len() {
-        let r = (free[d] - demand[d]) as f64 * c.inv_reference()[d];
+    for (d, &x) in demand.iter().enumerate() {
+        let r = (free(d) - x) as f64 * c.inv_reference()[d];
         sum += w.normalised()[d] * r * r;
     }
     100.0 * (1.0 - sum.sqrt())

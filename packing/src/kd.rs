@@ -1,0 +1,728 @@
+//! A k-d tree of the machines by their free amounts, for decisions that depend on several
+//! dimensions at once: multi-dimensional best fit and the pruning of scores.
+//!
+//! The id-ordered segment tree ([`crate::index::FitIndex`]) and the key-ordered treap
+//! ([`crate::order::OrderIndex`]) group machines by id or by a weighted sum, so a subtree mixes
+//! machines that are large in one dimension and small in another: its per-dimension maxima hold
+//! almost any demand while few of its machines do, and a multi-dimensional search wanders. Here
+//! the machines are grouped by *where they are* in free-amount space. The space is cut by
+//! median splits on the dimension of widest spread (ties in amount split by machine id, so a
+//! fleet of identical machines still spreads out) into cells of about [`LEAF`] machines; a
+//! machine lives in the cell its free amounts fall in, available or not, and moves to another
+//! cell when they change. Every node keeps, over the machines in its cells:
+//! - the per-dimension maximum and minimum of the stored amounts (`free + 1`, 0 when unavailable,
+//!   as in the other indexes: a demand fits where `demand < stored` in every dimension);
+//! - the two smallest positions `(key order, id)` of different key orders, when the tree is keyed
+//!   for best fit.
+//!
+//! So a node whose maxima cannot hold the demand is skipped, a node whose *minima* hold it is
+//! answered at once (every machine in it fits), and a node whose key bound or smallest position
+//! is no better than the answer so far is skipped. Queries return exactly what a scan would; the
+//! cut only decides how fast. When machines drift into a few crowded cells, keeping those up to
+//! date costs more; once that extra work adds up to the price of a cut, the space is cut again
+//! for the machines as they are (a rent-or-buy rule: never more than twice the best of the two).
+
+use crate::index::holds;
+use crate::order::{Position, residual_key, residual_key_by};
+use crate::policy::Record;
+
+/// Machines per cell at build time.
+const LEAF: usize = 8;
+/// Cells up to this size cost nothing extra to keep; beyond it, keeping them up to date runs up
+/// the debt that pays for cutting the space again.
+const ROOMY: usize = 2 * LEAF;
+
+/// The tree. Nodes are in heap order (node `k` has children `2k` and `2k + 1`), leaves are nodes
+/// `leaves..2 * leaves`.
+#[derive(Clone, Debug)]
+pub(crate) struct KdIndex {
+    dims: usize,
+    /// Best fit's normalised weights, when positions are kept; `None` for an unkeyed tree.
+    normalised: Option<Vec<f64>>,
+    inv_reference: Vec<f64>,
+    leaves: usize,
+    /// Internal node `k` sends machine `m` right when `(free[split_dim[k]], m) >= (split_at[k],
+    /// split_id[k])`: the id breaks ties, so machines with equal amounts (a fleet of one machine
+    /// type, all empty) still spread over cells.
+    split_dim: Vec<u8>,
+    split_at: Vec<u64>,
+    split_id: Vec<u32>,
+    /// Per node, `dims` values each: the maximum and minimum stored amounts over its machines
+    /// (0 and `u64::MAX` for an empty node).
+    hi: Vec<u64>,
+    lo: Vec<u64>,
+    /// Per node, the smallest position over its machines (`(u64::MAX, u32::MAX)` when empty or
+    /// unkeyed).
+    first: Vec<Position>,
+    /// Per node, the smallest position of a larger key order than `first`'s (`NONE` if none).
+    second: Vec<Position>,
+    /// Per leaf, its machines as entries of `dims + 2` values: key order, id, stored amounts (a
+    /// copy, so a leaf is searched in one sweep of memory); per machine, its leaf and its slot
+    /// (entry number) there.
+    cells: Vec<Vec<u64>>,
+    leaf_of: Vec<u32>,
+    slot: Vec<u32>,
+    /// Per machine: stored amounts (`free + 1`, 0 when unavailable) and position order.
+    own: Vec<u64>,
+    /// Per machine: free amounts, which decide its cell whether or not it is available (so
+    /// taking machines out of service, as offer cycles and bin opening do, moves none).
+    free: Vec<u64>,
+    order: Vec<u64>,
+    /// Work spent on cells beyond [`ROOMY`] machines since the last cut; when it exceeds what a
+    /// cut costs, the space is cut again for the machines as they are now.
+    debt: usize,
+}
+
+const NONE: Position = (u64::MAX, u32::MAX);
+
+/// Key order at most this past the best machine's `first` can still score within float noise of
+/// it under best fit.
+///
+/// Keys are at most 1 (free amounts over reference capacities, weights summing to 1) and best
+/// fit's score is `100 (1 − (key − demand key))`: a key larger than the best machine's by
+/// `1e-6 (1 + key)` scores lower by about 1e-4 or more, far beyond the tolerance (1e-12 of a
+/// score of at most 200) and any rounding. Being generous costs only a little search.
+pub(crate) fn until(first: u64) -> u64 {
+    let key = f64::from_bits(first);
+    (key + 1e-6 * (1.0 + key)).to_bits()
+}
+
+/// What a search found so far and where it looks.
+pub(crate) struct Found {
+    /// The smallest position holding the demand.
+    pub(crate) best: Position,
+    /// The smallest position of a larger key group than `best`'s.
+    pub(crate) runner: Position,
+    /// Key orders beyond this are not looked for.
+    cap: u64,
+    /// Only positions after `after` count, when `strict`.
+    after: Position,
+    strict: bool,
+}
+
+impl Found {
+    #[inline]
+    fn beyond(&self, p: Position) -> bool {
+        !self.strict || p > self.after
+    }
+
+    /// The largest key order still worth looking at: within [`until`] of the best (for the
+    /// runner), and within the cap.
+    #[inline]
+    fn limit(&self) -> u64 {
+        if self.best == NONE {
+            self.cap
+        } else {
+            until(self.best.0).min(self.cap)
+        }
+    }
+
+    /// Takes position `p` (of a machine holding the demand) into account.
+    #[inline]
+    fn offer(&mut self, p: Position) {
+        if p < self.best {
+            if p.0 < self.best.0 && self.best != NONE {
+                self.runner = self.runner.min(self.best);
+            }
+            self.best = p;
+        } else if p.0 > self.best.0 && p < self.runner {
+            self.runner = p;
+        }
+    }
+}
+
+impl KdIndex {
+    /// A tree over machines whose free amounts are the rows of `free`; keyed for best fit with
+    /// `normalised` weights when given.
+    pub(crate) fn new(
+        dims: usize,
+        normalised: Option<&[f64]>,
+        inv_reference: &[f64],
+        free: &[u64],
+        available: &[bool],
+    ) -> KdIndex {
+        let n = available.len();
+        let mut index = KdIndex {
+            dims,
+            normalised: normalised.map(<[f64]>::to_vec),
+            inv_reference: inv_reference.to_vec(),
+            leaves: 1,
+            split_dim: Vec::new(),
+            split_at: Vec::new(),
+            split_id: Vec::new(),
+            hi: Vec::new(),
+            lo: Vec::new(),
+            first: Vec::new(),
+            second: Vec::new(),
+            cells: Vec::new(),
+            leaf_of: vec![0; n],
+            slot: vec![0; n],
+            own: vec![0; n * dims],
+            free: free.to_vec(),
+            order: vec![u64::MAX; n],
+            debt: 0,
+        };
+        for m in 0..n {
+            index.write(m, &free[m * dims..(m + 1) * dims], available[m]);
+        }
+        index.cut();
+        index
+    }
+
+    /// True when this tree keeps positions for best fit with these weights.
+    pub(crate) fn serves(&self, normalised: &[f64]) -> bool {
+        self.normalised.as_deref() == Some(normalised)
+    }
+
+    /// True when the tree keeps positions (for some weights).
+    pub(crate) fn is_keyed(&self) -> bool {
+        self.normalised.is_some()
+    }
+
+    /// The inverse reference capacities the keys were computed with.
+    pub(crate) fn inv_reference(&self) -> &[f64] {
+        &self.inv_reference
+    }
+
+    #[cfg(test)]
+    fn stored(&self, m: usize) -> &[u64] {
+        &self.own[m * self.dims..(m + 1) * self.dims]
+    }
+
+    #[inline]
+    fn free_of(&self, m: usize) -> &[u64] {
+        &self.free[m * self.dims..(m + 1) * self.dims]
+    }
+
+    #[cfg(test)]
+    fn position(&self, m: u32) -> Position {
+        (self.order[m as usize], m)
+    }
+
+    /// Sets machine `m`'s stored amounts and position order (not its cell).
+    fn write(&mut self, m: usize, free: &[u64], available: bool) {
+        let d = self.dims;
+        self.free[m * d..(m + 1) * d].copy_from_slice(free);
+        for (s, &f) in self.own[m * d..(m + 1) * d].iter_mut().zip(free) {
+            *s = if available { f.saturating_add(1) } else { 0 };
+        }
+        if let Some(w) = &self.normalised {
+            self.order[m] = residual_key(free, w, &self.inv_reference).to_bits();
+        }
+    }
+
+    /// Cuts the space for the machines as they are now and recomputes every node.
+    fn cut(&mut self) {
+        let n = self.leaf_of.len();
+        let d = self.dims;
+        self.leaves = n.div_ceil(LEAF).next_power_of_two().max(1);
+        self.split_dim = vec![0; self.leaves];
+        self.split_at = vec![u64::MAX; self.leaves];
+        self.split_id = vec![u32::MAX; self.leaves];
+        self.hi = vec![0; 2 * self.leaves * d];
+        self.lo = vec![u64::MAX; 2 * self.leaves * d];
+        self.first = vec![NONE; 2 * self.leaves];
+        self.second = vec![NONE; 2 * self.leaves];
+        self.cells = vec![Vec::new(); self.leaves];
+        let mut ids: Vec<u32> = (0..n as u32).collect();
+        self.split(1, &mut ids);
+        for leaf in 0..self.leaves {
+            self.gather(leaf);
+        }
+        for k in (1..self.leaves).rev() {
+            self.pull(k);
+        }
+        self.debt = 0;
+    }
+
+    /// Splits `ids` at node `k`: at the median (by amount, then id) of the dimension of widest
+    /// spread, so the halves are equal.
+    fn split(&mut self, k: usize, ids: &mut [u32]) {
+        if k >= self.leaves {
+            for &m in ids.iter() {
+                self.place_in(k - self.leaves, m as usize);
+            }
+            return;
+        }
+        let d = self.dims;
+        let mut best = (0, 0u64);
+        for dim in 0..d {
+            let (lo, hi) = ids.iter().fold((u64::MAX, 0), |(lo, hi), &m| {
+                let v = self.free[m as usize * d + dim];
+                (lo.min(v), hi.max(v))
+            });
+            if hi.saturating_sub(lo) > best.1 || dim == 0 {
+                best = (dim, hi.saturating_sub(lo));
+            }
+        }
+        let dim = best.0;
+        let (mut at, mut at_id) = (u64::MAX, u32::MAX);
+        let mid = ids.len() / 2;
+        if !ids.is_empty() {
+            let free = &self.free;
+            // Below the median (amount, id) go left, the rest right, as `locate` sends them.
+            ids.select_nth_unstable_by_key(mid, |&m| (free[m as usize * d + dim], m));
+            (at, at_id) = (free[ids[mid] as usize * d + dim], ids[mid]);
+        }
+        self.split_dim[k] = dim as u8;
+        self.split_at[k] = at;
+        self.split_id[k] = at_id;
+        let (l, r) = ids.split_at_mut(mid);
+        self.split(2 * k, l);
+        self.split(2 * k + 1, r);
+    }
+
+    /// The leaf whose cell holds machine `m` with free amounts `row`.
+    #[inline]
+    fn locate(&self, m: usize, row: &[u64]) -> usize {
+        let mut k = 1;
+        while k < self.leaves {
+            let right = (row[self.split_dim[k] as usize], m as u32) >= (self.split_at[k], self.split_id[k]);
+            k = 2 * k + usize::from(right);
+        }
+        k - self.leaves
+    }
+
+    /// Recomputes leaf `leaf`'s node from its machines.
+    fn gather(&mut self, leaf: usize) {
+        let d = self.dims;
+        let k = self.leaves + leaf;
+        self.debt += (self.cells[leaf].len() / (d + 2)).saturating_sub(ROOMY);
+        self.hi[k * d..(k + 1) * d].fill(0);
+        self.lo[k * d..(k + 1) * d].fill(u64::MAX);
+        let mut first = NONE;
+        for e in self.cells[leaf].chunks_exact(d + 2) {
+            for i in 0..d {
+                self.hi[k * d + i] = self.hi[k * d + i].max(e[2 + i]);
+                self.lo[k * d + i] = self.lo[k * d + i].min(e[2 + i]);
+            }
+            first = first.min((e[0], e[1] as u32));
+        }
+        let mut second = NONE;
+        for e in self.cells[leaf].chunks_exact(d + 2) {
+            if e[0] > first.0 {
+                second = second.min((e[0], e[1] as u32));
+            }
+        }
+        let keyed = self.is_keyed();
+        self.first[k] = if keyed { first } else { NONE };
+        self.second[k] = if keyed { second } else { NONE };
+    }
+
+    /// Recomputes internal node `k` from its children.
+    fn pull(&mut self, k: usize) {
+        let d = self.dims;
+        for i in 0..d {
+            self.hi[k * d + i] = self.hi[2 * k * d + i].max(self.hi[(2 * k + 1) * d + i]);
+            self.lo[k * d + i] = self.lo[2 * k * d + i].min(self.lo[(2 * k + 1) * d + i]);
+        }
+        let (l, r) = (2 * k, 2 * k + 1);
+        let first = self.first[l].min(self.first[r]);
+        let mut second = NONE;
+        for p in [self.first[l], self.second[l], self.first[r], self.second[r]] {
+            if p.0 > first.0 {
+                second = second.min(p);
+            }
+        }
+        self.first[k] = first;
+        self.second[k] = second;
+    }
+
+    /// Recomputes leaf `leaf` and every node above it.
+    fn refresh(&mut self, leaf: usize) {
+        self.gather(leaf);
+        let mut k = (self.leaves + leaf) / 2;
+        while k >= 1 {
+            self.pull(k);
+            k /= 2;
+        }
+    }
+
+    /// Puts machine `m` in the cell its stored amounts fall in.
+    fn place(&mut self, m: usize) -> usize {
+        let leaf = self.locate(m, self.free_of(m));
+        self.place_in(leaf, m);
+        leaf
+    }
+
+    /// Appends machine `m`'s entry to leaf `leaf`.
+    fn place_in(&mut self, leaf: usize, m: usize) {
+        let d = self.dims;
+        let cell = &mut self.cells[leaf];
+        self.leaf_of[m] = leaf as u32;
+        self.slot[m] = (cell.len() / (d + 2)) as u32;
+        cell.push(self.order[m]);
+        cell.push(m as u64);
+        cell.extend_from_slice(&self.own[m * d..(m + 1) * d]);
+    }
+
+    /// Rewrites machine `m`'s entry in its leaf from its current amounts and order.
+    fn rewrite(&mut self, m: usize) {
+        let d = self.dims;
+        let at = self.slot[m] as usize * (d + 2);
+        let e = &mut self.cells[self.leaf_of[m] as usize][at..at + d + 2];
+        e[0] = self.order[m];
+        e[2..].copy_from_slice(&self.own[m * d..(m + 1) * d]);
+    }
+
+    /// Adds machine `m` (the next id) with its free amounts.
+    pub(crate) fn push(&mut self, free: &[u64], available: bool) {
+        let m = self.leaf_of.len();
+        self.leaf_of.push(0);
+        self.slot.push(0);
+        self.own.extend(std::iter::repeat_n(0, self.dims));
+        self.free.extend_from_slice(free);
+        self.order.push(u64::MAX);
+        self.write(m, free, available);
+        let leaf = self.place(m);
+        self.refresh(leaf);
+        self.recut_if_drifted();
+    }
+
+    /// Records machine `m`'s new free amounts and availability, moving it to its new cell.
+    pub(crate) fn update(&mut self, m: usize, free: &[u64], available: bool) {
+        self.write(m, free, available);
+        let old = self.leaf_of[m] as usize;
+        let new = self.locate(m, self.free_of(m));
+        if new == old {
+            self.rewrite(m);
+            self.refresh(old);
+            return;
+        }
+        // Swap-remove the entry: the last entry of the cell takes its slot.
+        let d = self.dims;
+        let slot = self.slot[m] as usize;
+        let cell = &mut self.cells[old];
+        let last = cell.len() - (d + 2);
+        if slot * (d + 2) != last {
+            cell.copy_within(last.., slot * (d + 2));
+            self.slot[cell[slot * (d + 2) + 1] as usize] = slot as u32;
+        }
+        cell.truncate(last);
+        self.place_in(new, m);
+        self.refresh(old);
+        self.refresh(new);
+        self.recut_if_drifted();
+    }
+
+    fn recut_if_drifted(&mut self) {
+        // A cut costs about n per level of the tree.
+        let n = self.leaf_of.len();
+        if self.debt > n * (self.leaves.trailing_zeros() as usize + 1) {
+            self.cut();
+        }
+    }
+
+    /// Recomputes every key for new reference capacities (machines keep their cells).
+    pub(crate) fn rekey(&mut self, inv_reference: &[f64], free: &[u64]) {
+        self.inv_reference = inv_reference.to_vec();
+        let Some(w) = self.normalised.take() else {
+            return;
+        };
+        let d = self.dims;
+        for m in 0..self.order.len() {
+            self.order[m] = residual_key(&free[m * d..(m + 1) * d], &w, &self.inv_reference).to_bits();
+            self.rewrite(m);
+        }
+        self.normalised = Some(w);
+        for leaf in 0..self.leaves {
+            self.gather(leaf);
+        }
+        for k in (1..self.leaves).rev() {
+            self.pull(k);
+        }
+    }
+
+    /// The machine with the smallest position after `after` (or from the start) whose stored
+    /// amounts hold `demand`, with its position: what [`crate::order::OrderIndex::next_fit`]
+    /// returns for best fit. The tree must be keyed.
+    ///
+    /// Only machines whose key order is at most `until` are looked for (`u64::MAX`: all).
+    pub(crate) fn next_fit(
+        &self,
+        demand: &[u64],
+        after: Option<Position>,
+        until: u64,
+    ) -> Option<(u32, Position)> {
+        let found = self.search(demand, after, until);
+        (found.best != NONE).then_some((found.best.1, found.best))
+    }
+
+    /// The first machine `next_fit` would hand out, and the *runner*: the next key group's
+    /// lowest id, if its key order is at most [`until`] of the first's (no machine with a larger
+    /// key can score within noise of the first). One search for what best fit needs to decide.
+    pub(crate) fn first_two(&self, demand: &[u64], after: Option<Position>) -> Found {
+        let mut found = self.search(demand, after, u64::MAX);
+        if found.runner != NONE && found.runner.0 > until(found.best.0) {
+            found.runner = NONE;
+        }
+        found
+    }
+
+    fn search(&self, demand: &[u64], after: Option<Position>, cap: u64) -> Found {
+        debug_assert!(self.is_keyed());
+        let mut found = Found {
+            best: NONE,
+            runner: NONE,
+            cap,
+            after: after.unwrap_or((0, 0)),
+            strict: after.is_some(),
+        };
+        // Specialised for the usual dimension counts, so the per-dimension loops unroll.
+        match self.dims {
+            2 => self.seek_from::<2>(demand, &mut found),
+            3 => self.seek_from::<3>(demand, &mut found),
+            4 => self.seek_from::<4>(demand, &mut found),
+            5 => self.seek_from::<5>(demand, &mut found),
+            _ => self.seek_from::<0>(demand, &mut found),
+        }
+        if found.best.0 > cap {
+            found.best = NONE;
+        }
+        found
+    }
+
+    fn seek_from<const D: usize>(&self, demand: &[u64], found: &mut Found) {
+        if self.viable::<D>(1, demand, found).is_some() {
+            self.seek::<D>(1, demand, found);
+        }
+    }
+
+    #[inline]
+    fn dims_of<const D: usize>(&self) -> usize {
+        if D == 0 { self.dims } else { D }
+    }
+
+    /// The smallest key order any machine of node `k` holding `demand` can have, if the node can
+    /// hold the demand at all and could improve on what was found. The key bound takes each
+    /// dimension at least the demand and at least the node's minimum: monotone in every amount,
+    /// in floats too, so it is at most the key of any machine of the node that holds the demand.
+    #[inline]
+    fn viable<const D: usize>(&self, k: usize, demand: &[u64], found: &Found) -> Option<u64> {
+        let d = self.dims_of::<D>();
+        if self.first[k] >= found.runner || !holds(&self.hi[k * d..(k + 1) * d], demand) {
+            return None;
+        }
+        let lo = &self.lo[k * d..(k + 1) * d];
+        let w = self.normalised.as_deref().expect("keyed");
+        let kb = residual_key_by(
+            d,
+            |i| demand[i].max(lo[i].saturating_sub(1)),
+            w,
+            &self.inv_reference,
+        );
+        // Every member's key is also at least the node's smallest; the larger bound orders better.
+        Some(kb.to_bits().max(self.first[k].0)).filter(|&kb| kb <= found.limit())
+    }
+
+    /// The search below node `k`, which passed [`KdIndex::viable`].
+    fn seek<const D: usize>(&self, k: usize, demand: &[u64], found: &mut Found) {
+        let d = self.dims_of::<D>();
+        if holds(&self.lo[k * d..(k + 1) * d], demand) && found.beyond(self.first[k]) {
+            // Every machine here holds the demand (and comes after `after`): the node's two
+            // smallest key groups are all it can contribute.
+            found.offer(self.first[k]);
+            if self.second[k] != NONE {
+                found.offer(self.second[k]);
+            }
+            return;
+        }
+        if k >= self.leaves {
+            for e in self.cells[k - self.leaves].chunks_exact(d + 2) {
+                let p = (e[0], e[1] as u32);
+                if p < found.runner && found.beyond(p) && holds(&e[2..], demand) {
+                    found.offer(p);
+                }
+            }
+            return;
+        }
+        // The child whose machines can have the smaller keys first, so the answer tightens early;
+        // the other is checked again against what that found.
+        let (l, r) = (2 * k, 2 * k + 1);
+        let (bl, br) = (
+            self.viable::<D>(l, demand, found),
+            self.viable::<D>(r, demand, found),
+        );
+        let (first, second) = match (bl, br) {
+            (Some(a), Some(b)) if b < a => ((r, b), Some((l, a))),
+            (Some(a), b) => ((l, a), b.map(|b| (r, b))),
+            (None, Some(b)) => ((r, b), None),
+            (None, None) => return,
+        };
+        self.seek::<D>(first.0, demand, found);
+        if let Some((c, cb)) = second {
+            if cb <= found.limit() && self.first[c] < found.runner {
+                self.seek::<D>(c, demand, found);
+            }
+        }
+    }
+
+    /// Offers to `record` every machine where `demand` fits and `fit` agrees, with its `score`,
+    /// except those in nodes whose `bound` shows they cannot make the record's cut
+    /// ([`Record::hopeless`]). `bound(hi, lo)` must be at least the score of any machine holding
+    /// the demand whose stored amounts (`free + 1`) lie between `lo` and `hi` in every dimension.
+    pub(crate) fn best(
+        &self,
+        demand: &[u64],
+        fit: &impl Fn(usize) -> bool,
+        score: &impl Fn(usize) -> f64,
+        bound: &impl Fn(&[u64], &[u64]) -> f64,
+        record: &mut Record,
+    ) {
+        self.descend(1, demand, fit, score, bound, record);
+    }
+
+    fn descend(
+        &self,
+        k: usize,
+        demand: &[u64],
+        fit: &impl Fn(usize) -> bool,
+        score: &impl Fn(usize) -> f64,
+        bound: &impl Fn(&[u64], &[u64]) -> f64,
+        record: &mut Record,
+    ) {
+        let d = self.dims;
+        let hi = &self.hi[k * d..(k + 1) * d];
+        if !holds(hi, demand) || record.hopeless(bound(hi, &self.lo[k * d..(k + 1) * d])) {
+            return;
+        }
+        if k >= self.leaves {
+            for e in self.cells[k - self.leaves].chunks_exact(d + 2) {
+                let m = e[1] as usize;
+                if holds(&e[2..], demand) && fit(m) {
+                    record.offer(m as u32, score(m));
+                }
+            }
+            return;
+        }
+        // The child with the higher bound first, so the record rises early and prunes more.
+        let (l, r) = (2 * k, 2 * k + 1);
+        let (bl, br) = (
+            bound(&self.hi[l * d..(l + 1) * d], &self.lo[l * d..(l + 1) * d]),
+            bound(&self.hi[r * d..(r + 1) * d], &self.lo[r * d..(r + 1) * d]),
+        );
+        if br > bl {
+            self.descend(r, demand, fit, score, bound, record);
+            self.descend(l, demand, fit, score, bound, record);
+        } else {
+            self.descend(l, demand, fit, score, bound, record);
+            self.descend(r, demand, fit, score, bound, record);
+        }
+    }
+
+    /// Checks every node and membership invariant (for tests).
+    #[cfg(test)]
+    pub(crate) fn check(&self) {
+        let mut seen = vec![false; self.leaf_of.len()];
+        for (leaf, cell) in self.cells.iter().enumerate() {
+            for (slot, e) in cell.chunks_exact(self.dims + 2).enumerate() {
+                let m = e[1] as u32;
+                assert_eq!(e[0], self.order[m as usize]);
+                assert_eq!(&e[2..], self.stored(m as usize));
+                assert!(!seen[m as usize]);
+                seen[m as usize] = true;
+                assert_eq!(self.leaf_of[m as usize] as usize, leaf);
+                assert_eq!(self.slot[m as usize] as usize, slot);
+                assert_eq!(
+                    self.locate(m as usize, self.free_of(m as usize)),
+                    leaf,
+                    "machine {m} in its cell"
+                );
+            }
+        }
+        assert!(seen.iter().all(|&s| s));
+        let mut copy = self.clone();
+        for leaf in 0..copy.leaves {
+            copy.gather(leaf);
+        }
+        for k in (1..copy.leaves).rev() {
+            copy.pull(k);
+        }
+        assert_eq!(copy.hi, self.hi);
+        assert_eq!(copy.lo, self.lo);
+        assert_eq!(copy.first, self.first);
+        assert_eq!(copy.second, self.second);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(free: &[[u64; 2]]) -> KdIndex {
+        let flat: Vec<u64> = free.iter().flatten().copied().collect();
+        KdIndex::new(2, Some(&[0.5, 0.5]), &[0.1, 0.1], &flat, &vec![true; free.len()])
+    }
+
+    /// The scan `next_fit` must equal: the smallest position after `after` holding the demand.
+    fn scan(ix: &KdIndex, demand: &[u64], after: Option<Position>) -> Option<u32> {
+        (0..ix.leaf_of.len() as u32)
+            .filter(|&m| holds(ix.stored(m as usize), demand))
+            .map(|m| ix.position(m))
+            .filter(|&p| after.is_none_or(|a| p > a))
+            .min()
+            .map(|p| p.1)
+    }
+
+    #[test]
+    fn finds_the_smallest_key_that_holds_the_demand() {
+        let ix = tree(&[[5, 5], [2, 9], [1, 1], [9, 9], [5, 5], [9, 0], [0, 9], [3, 3]]);
+        ix.check();
+        assert_eq!(ix.next_fit(&[0, 0], None, u64::MAX).unwrap().0, 2);
+        assert_eq!(ix.next_fit(&[2, 2], None, u64::MAX).unwrap().0, 7);
+        assert_eq!(ix.next_fit(&[0, 6], None, u64::MAX).unwrap().0, 6);
+        assert_eq!(ix.next_fit(&[6, 0], None, u64::MAX).unwrap().0, 5);
+        let after = ix.position(0);
+        assert_eq!(ix.next_fit(&[4, 4], Some(after), u64::MAX).unwrap().0, 4);
+        assert_eq!(ix.next_fit(&[10, 0], None, u64::MAX), None);
+    }
+
+    #[test]
+    fn moves_keep_the_invariants_and_the_answers() {
+        let mut rng = 3u64;
+        let mut next = || {
+            rng = crate::policy::splitmix64(rng);
+            rng
+        };
+        let rows: Vec<[u64; 2]> = (0..300).map(|_| [next() % 50, next() % 50]).collect();
+        let mut ix = tree(&rows);
+        ix.check();
+        for step in 0..3000 {
+            let r = next();
+            let m = (r % ix.leaf_of.len() as u64) as usize;
+            // Drift towards full machines, so cells grow and the tree is cut again.
+            let free = [(r >> 20) % (5 + step as u64 / 100), (r >> 40) % 5];
+            if step % 97 == 0 {
+                ix.push(&free, true);
+            } else {
+                ix.update(m, &free, r & 7 != 0);
+            }
+            if step % 50 == 0 {
+                ix.check();
+            }
+            let demand = [next() % 8, next() % 8];
+            let after = (step % 3 == 0).then(|| ix.position((r % 7) as u32));
+            assert_eq!(
+                ix.next_fit(&demand, after, u64::MAX).map(|x| x.0),
+                scan(&ix, &demand, after)
+            );
+            // The runner: the first of the next key group, within `until` of the first.
+            let found = ix.first_two(&demand, after);
+            let first = scan(&ix, &demand, after);
+            assert_eq!((found.best != NONE).then_some(found.best.1), first);
+            let runner = first.and_then(|f| {
+                let p = ix.position(f);
+                scan(&ix, &demand, Some((p.0, u32::MAX))).filter(|&r| ix.position(r).0 <= until(p.0))
+            });
+            assert_eq!((found.runner != NONE).then_some(found.runner.1), runner);
+            // A cap below the first machine's key finds nothing.
+            if let Some(f) = first {
+                let p = ix.position(f);
+                if p.0 > 0 {
+                    assert_eq!(ix.next_fit(&demand, after, p.0 - 1), None);
+                }
+            }
+        }
+        ix.check();
+    }
+}
