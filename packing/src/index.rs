@@ -68,9 +68,20 @@ impl FitIndex {
         }
     }
 
+    /// The dimension count, a compile-time constant in the specialised copies (`D > 0`).
+    #[inline]
+    fn dims_of<const D: usize>(&self) -> usize {
+        if D == 0 { self.dims } else { D }
+    }
+
     /// Recomputes internal node `k` from its two children; true if that changed it.
     fn pull(&mut self, k: usize) -> bool {
-        let d = self.dims;
+        self.pull_n::<0>(k)
+    }
+
+    #[inline]
+    fn pull_n<const D: usize>(&mut self, k: usize) -> bool {
+        let d = self.dims_of::<D>();
         let (parent, children) = self.max.split_at_mut(2 * k * d);
         let (left, right) = children[..2 * d].split_at(d);
         let mut changed = false;
@@ -84,14 +95,23 @@ impl FitIndex {
 
     /// Records that machine `leaf` now has `free` (and whether it may be used at all).
     pub(crate) fn set(&mut self, leaf: usize, free: &[u64], available: bool) {
-        let d = self.dims;
+        // Specialised for one and two dimensions, where the per-dimension loops then vanish.
+        match self.dims {
+            1 => self.set_n::<1>(leaf, free, available),
+            2 => self.set_n::<2>(leaf, free, available),
+            _ => self.set_n::<0>(leaf, free, available),
+        }
+    }
+
+    fn set_n<const D: usize>(&mut self, leaf: usize, free: &[u64], available: bool) {
+        let d = self.dims_of::<D>();
         let mut k = self.leaves + leaf;
         for (s, &f) in self.max[k * d..(k + 1) * d].iter_mut().zip(free) {
             *s = if available { f.saturating_add(1) } else { 0 };
         }
         while k > 1 {
             k /= 2;
-            if !self.pull(k) {
+            if !self.pull_n::<D>(k) {
                 // This node's maxima did not change, so no ancestor's can.
                 break;
             }
@@ -117,7 +137,12 @@ impl FitIndex {
             return None;
         }
         if from == 0 {
-            if let Some(leaf) = self.descend(demand) {
+            let leaf = match self.dims {
+                1 => self.descend::<1>(demand),
+                2 => self.descend::<2>(demand),
+                _ => self.descend::<0>(demand),
+            };
+            if let Some(leaf) = leaf {
                 return (leaf < machines).then_some(leaf);
             }
         }
@@ -136,15 +161,17 @@ impl FitIndex {
     /// backtracking search. A leaf it reaches is the lowest that holds the demand: it turned right
     /// only where the left subtree could not hold it.
     #[inline]
-    fn descend(&self, demand: &[u64]) -> Option<usize> {
-        if !self.node_holds(1, demand) {
+    fn descend<const D: usize>(&self, demand: &[u64]) -> Option<usize> {
+        let d = self.dims_of::<D>();
+        let node_holds = |k: usize| holds(&self.max[k * d..(k + 1) * d], &demand[..d]);
+        if !node_holds(1) {
             return None;
         }
         let mut k = 1;
         while k < self.leaves {
-            k = if self.node_holds(2 * k, demand) {
+            k = if node_holds(2 * k) {
                 2 * k
-            } else if self.node_holds(2 * k + 1, demand) {
+            } else if node_holds(2 * k + 1) {
                 2 * k + 1
             } else {
                 return None;

@@ -64,6 +64,41 @@ fn total_order_bits(x: f64) -> u64 {
     if bits >> 63 == 1 { !bits } else { bits | 1 << 63 }
 }
 
+/// Sorts `(key, index)` pairs whose indices are distinct and ascending, into `(key, index)`
+/// order: the same order as `sort_unstable`, by a stable least-significant-digit radix sort on the
+/// key for large batches (O(n) per byte of key that varies, instead of O(n log n) comparisons).
+fn sort_pairs(pairs: &mut Vec<(u64, u32)>) {
+    if pairs.len() < 512 {
+        pairs.sort_unstable();
+        return;
+    }
+    // One pass counts every byte position; positions where all keys agree are skipped.
+    let mut counts = vec![[0usize; 256]; 8];
+    for &(key, _) in pairs.iter() {
+        for (byte, count) in counts.iter_mut().enumerate() {
+            count[(key >> (8 * byte)) as usize & 0xff] += 1;
+        }
+    }
+    let mut buffer = vec![(0u64, 0u32); pairs.len()];
+    for (byte, count) in counts.iter().enumerate() {
+        if count.contains(&pairs.len()) {
+            continue;
+        }
+        let mut start = [0usize; 256];
+        let mut sum = 0;
+        for (s, &c) in start.iter_mut().zip(count) {
+            *s = sum;
+            sum += c;
+        }
+        for &pair in pairs.iter() {
+            let digit = (pair.0 >> (8 * byte)) as usize & 0xff;
+            buffer[start[digit]] = pair;
+            start[digit] += 1;
+        }
+        std::mem::swap(pairs, &mut buffer);
+    }
+}
+
 pub(crate) fn decreasing_order(keys: &[f64]) -> Vec<u32> {
     // Sorting (key, index) pairs in place is the stable decreasing sort (the index breaks exact
     // ties) without looking keys up through the indices, which misses the cache on large batches.
@@ -72,7 +107,7 @@ pub(crate) fn decreasing_order(keys: &[f64]) -> Vec<u32> {
         .enumerate()
         .map(|(i, &k)| (!total_order_bits(k), i as u32))
         .collect();
-    pairs.sort_unstable();
+    sort_pairs(&mut pairs);
     let mut order: Vec<u32> = pairs.into_iter().map(|(_, i)| i).collect();
     let mut start = 0;
     while start < order.len() {
@@ -136,6 +171,25 @@ mod tests {
         for size in Size::ALL {
             let s = sizes(size, &items, &inv, &w);
             assert!(s[0] == s[1] && s[1] == s[2], "{size:?}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn the_radix_sort_orders_as_the_comparison_sort() {
+        let mut rng = 5u64;
+        for n in [0usize, 1, 511, 512, 3000] {
+            let mut pairs: Vec<(u64, u32)> = (0..n as u32)
+                .map(|i| {
+                    rng = crate::policy::splitmix64(rng);
+                    // Few distinct keys (many ties broken by index) and bytes that all agree.
+                    let key = if rng & 1 == 0 { rng >> 40 } else { (rng % 7) << 50 };
+                    (key, i)
+                })
+                .collect();
+            let mut expected = pairs.clone();
+            expected.sort_unstable();
+            sort_pairs(&mut pairs);
+            assert_eq!(pairs, expected, "{n} pairs");
         }
     }
 
