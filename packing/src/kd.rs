@@ -51,6 +51,9 @@ pub(crate) struct KdIndex {
     /// (0 and `u64::MAX` for an empty node).
     hi: Vec<u64>,
     lo: Vec<u64>,
+    /// Keyed trees only: per node and dimension, that dimension's term of the key at the node's
+    /// minimum free amount, `ŵ_d · (lo_d − 1) / ref_d` (computed as the key computes it).
+    lo_term: Vec<f64>,
     /// Per node, the smallest position over its machines (`(u64::MAX, u32::MAX)` when empty or
     /// unkeyed).
     first: Vec<Position>,
@@ -98,6 +101,17 @@ pub(crate) struct Found {
     /// Only positions after `after` count, when `strict`.
     after: Position,
     strict: bool,
+    /// The key's terms at the demand's amounts (for up to [`TERMS`] dimensions).
+    demand_term: [f64; TERMS],
+}
+
+/// Dimensions up to which key bounds come from precomputed terms.
+const TERMS: usize = 8;
+
+/// One dimension's term of [`residual_key`]: the same operations in the same order.
+#[inline]
+fn term(normalised: f64, amount: u64, inv_reference: f64) -> f64 {
+    normalised * amount as f64 * inv_reference
 }
 
 impl Found {
@@ -152,6 +166,7 @@ impl KdIndex {
             split_id: Vec::new(),
             hi: Vec::new(),
             lo: Vec::new(),
+            lo_term: Vec::new(),
             first: Vec::new(),
             second: Vec::new(),
             cells: Vec::new(),
@@ -221,6 +236,11 @@ impl KdIndex {
         self.split_id = vec![u32::MAX; self.leaves];
         self.hi = vec![0; 2 * self.leaves * d];
         self.lo = vec![u64::MAX; 2 * self.leaves * d];
+        self.lo_term = if self.is_keyed() {
+            vec![0.0; 2 * self.leaves * d]
+        } else {
+            Vec::new()
+        };
         self.first = vec![NONE; 2 * self.leaves];
         self.second = vec![NONE; 2 * self.leaves];
         self.cells = vec![Vec::new(); self.leaves];
@@ -306,6 +326,13 @@ impl KdIndex {
         }
         let keyed = self.is_keyed();
         self.first[k] = if keyed { first } else { NONE };
+        if let Some(w) = &self.normalised {
+            let terms = &mut self.lo_term[k * d..(k + 1) * d];
+            let lo = &self.lo[k * d..(k + 1) * d];
+            for (i, t) in terms.iter_mut().enumerate() {
+                *t = term(w[i], lo[i].saturating_sub(1), self.inv_reference[i]);
+            }
+        }
         self.second[k] = if keyed { second } else { NONE };
     }
 
@@ -315,6 +342,12 @@ impl KdIndex {
         for i in 0..d {
             self.hi[k * d + i] = self.hi[2 * k * d + i].max(self.hi[(2 * k + 1) * d + i]);
             self.lo[k * d + i] = self.lo[2 * k * d + i].min(self.lo[(2 * k + 1) * d + i]);
+        }
+        if !self.lo_term.is_empty() {
+            // A term is monotone in the amount, so the term of the minimum is the minimum term.
+            for i in 0..d {
+                self.lo_term[k * d + i] = self.lo_term[2 * k * d + i].min(self.lo_term[(2 * k + 1) * d + i]);
+            }
         }
         let (l, r) = (2 * k, 2 * k + 1);
         let first = self.first[l].min(self.first[r]);
@@ -467,7 +500,13 @@ impl KdIndex {
             cap,
             after: after.unwrap_or((0, 0)),
             strict: after.is_some(),
+            demand_term: [0.0; TERMS],
         };
+        if let (Some(w), true) = (&self.normalised, self.dims <= TERMS) {
+            for i in 0..self.dims {
+                found.demand_term[i] = term(w[i], demand[i], self.inv_reference[i]);
+            }
+        }
         // Specialised for the usual dimension counts, so the per-dimension loops unroll.
         match self.dims {
             2 => self.seek_from::<2>(demand, &mut found),
@@ -503,14 +542,25 @@ impl KdIndex {
         if self.first[k] >= found.runner || !holds(&self.hi[k * d..(k + 1) * d], demand) {
             return None;
         }
-        let lo = &self.lo[k * d..(k + 1) * d];
-        let w = self.normalised.as_deref().expect("keyed");
-        let kb = residual_key_by(
-            d,
-            |i| demand[i].max(lo[i].saturating_sub(1)),
-            w,
-            &self.inv_reference,
-        );
+        // The key's terms at amounts max(demand, lo - 1), summed in dimension order as the key
+        // is: each term is monotone in its amount, so the term of the larger amount is the larger
+        // term, and both are precomputed.
+        let kb = if d <= TERMS {
+            let mut sum = 0.0;
+            for i in 0..d {
+                sum += self.lo_term[k * d + i].max(found.demand_term[i]);
+            }
+            sum
+        } else {
+            let lo = &self.lo[k * d..(k + 1) * d];
+            let w = self.normalised.as_deref().expect("keyed");
+            residual_key_by(
+                d,
+                |i| demand[i].max(lo[i].saturating_sub(1)),
+                w,
+                &self.inv_reference,
+            )
+        };
         // Every member's key is also at least the node's smallest; the larger bound orders better.
         Some(kb.to_bits().max(self.first[k].0)).filter(|&kb| kb <= found.limit())
     }
@@ -642,6 +692,7 @@ impl KdIndex {
         assert_eq!(copy.lo, self.lo);
         assert_eq!(copy.first, self.first);
         assert_eq!(copy.second, self.second);
+        assert_eq!(copy.lo_term, self.lo_term);
     }
 }
 
