@@ -336,12 +336,16 @@ impl KdIndex {
         self.second[k] = if keyed { second } else { NONE };
     }
 
-    /// Recomputes internal node `k` from its children.
-    fn pull(&mut self, k: usize) {
+    /// Recomputes internal node `k` from its children; true if that changed it.
+    fn pull(&mut self, k: usize) -> bool {
         let d = self.dims;
+        let mut changed = false;
         for i in 0..d {
-            self.hi[k * d + i] = self.hi[2 * k * d + i].max(self.hi[(2 * k + 1) * d + i]);
-            self.lo[k * d + i] = self.lo[2 * k * d + i].min(self.lo[(2 * k + 1) * d + i]);
+            let hi = self.hi[2 * k * d + i].max(self.hi[(2 * k + 1) * d + i]);
+            let lo = self.lo[2 * k * d + i].min(self.lo[(2 * k + 1) * d + i]);
+            changed |= hi != self.hi[k * d + i] || lo != self.lo[k * d + i];
+            self.hi[k * d + i] = hi;
+            self.lo[k * d + i] = lo;
         }
         if !self.lo_term.is_empty() {
             // A term is monotone in the amount, so the term of the minimum is the minimum term.
@@ -357,16 +361,18 @@ impl KdIndex {
                 second = second.min(p);
             }
         }
+        changed |= first != self.first[k] || second != self.second[k];
         self.first[k] = first;
         self.second[k] = second;
+        changed
     }
 
-    /// Recomputes leaf `leaf` and every node above it.
+    /// Recomputes leaf `leaf` and the nodes above it, up to the first that does not change (its
+    /// ancestors, computed from it, then do not change either; the terms follow the minima).
     fn refresh(&mut self, leaf: usize) {
         self.gather(leaf);
         let mut k = (self.leaves + leaf) / 2;
-        while k >= 1 {
-            self.pull(k);
+        while k >= 1 && self.pull(k) {
             k /= 2;
         }
     }
