@@ -108,6 +108,26 @@ pub(crate) struct Found {
 /// Dimensions up to which key bounds come from precomputed terms.
 const TERMS: usize = 8;
 
+/// [`holds`] as an indexed loop over equal-length slices, which unrolls when the length is a
+/// constant (the searches' `D`).
+#[inline(always)]
+fn holds_n(stored: &[u64], demand: &[u64]) -> bool {
+    let n = demand.len();
+    let stored = &stored[..n];
+    let mut all = true;
+    for i in 0..n {
+        all &= demand[i] < stored[i];
+    }
+    all
+}
+
+/// The larger of two key terms. Terms are finite and non-negative (never NaN or -0.0), so this is
+/// `f64::max` without its NaN handling.
+#[inline(always)]
+fn larger(a: f64, b: f64) -> f64 {
+    if a > b { a } else { b }
+}
+
 /// One dimension's term of [`residual_key`]: the same operations in the same order.
 #[inline]
 fn term(normalised: f64, amount: u64, inv_reference: f64) -> f64 {
@@ -545,7 +565,7 @@ impl KdIndex {
     #[inline]
     fn viable<const D: usize>(&self, k: usize, demand: &[u64], found: &Found) -> Option<u64> {
         let d = self.dims_of::<D>();
-        if self.first[k] >= found.runner || !holds(&self.hi[k * d..(k + 1) * d], demand) {
+        if self.first[k] >= found.runner || !holds_n(&self.hi[k * d..(k + 1) * d], &demand[..d]) {
             return None;
         }
         // The key's terms at amounts max(demand, lo - 1), summed in dimension order as the key
@@ -554,7 +574,7 @@ impl KdIndex {
         let kb = if d <= TERMS {
             let mut sum = 0.0;
             for i in 0..d {
-                sum += self.lo_term[k * d + i].max(found.demand_term[i]);
+                sum += larger(self.lo_term[k * d + i], found.demand_term[i]);
             }
             sum
         } else {
@@ -574,7 +594,7 @@ impl KdIndex {
     /// The search below node `k`, which passed [`KdIndex::viable`].
     fn seek<const D: usize>(&self, k: usize, demand: &[u64], found: &mut Found) {
         let d = self.dims_of::<D>();
-        if holds(&self.lo[k * d..(k + 1) * d], demand) && found.beyond(self.first[k]) {
+        if holds_n(&self.lo[k * d..(k + 1) * d], &demand[..d]) && found.beyond(self.first[k]) {
             // Every machine here holds the demand (and comes after `after`): the node's two
             // smallest key groups are all it can contribute.
             found.offer(self.first[k]);
@@ -586,7 +606,7 @@ impl KdIndex {
         if k >= self.leaves {
             for e in self.cells[k - self.leaves].chunks_exact(d + 2) {
                 let p = (e[0], e[1] as u32);
-                if p < found.runner && found.beyond(p) && holds(&e[2..], demand) {
+                if p < found.runner && found.beyond(p) && holds_n(&e[2..], &demand[..d]) {
                     found.offer(p);
                 }
             }
