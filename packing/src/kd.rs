@@ -44,7 +44,7 @@ pub(crate) struct KdIndex {
     /// Internal node `k` sends machine `m` right when `(free[split_dim[k]], m) >= (split_at[k],
     /// split_id[k])`: the id breaks ties, so machines with equal amounts (a fleet of one machine
     /// type, all empty) still spread over cells.
-    split_dim: Vec<u8>,
+    split_dim: Vec<u32>,
     split_at: Vec<u64>,
     split_id: Vec<u32>,
     /// Per node, `dims` values each: the maximum and minimum stored amounts over its machines
@@ -304,7 +304,7 @@ impl KdIndex {
             ids.select_nth_unstable_by_key(mid, |&m| (free[m as usize * d + dim], m));
             (at, at_id) = (free[ids[mid] as usize * d + dim], ids[mid]);
         }
-        self.split_dim[k] = dim as u8;
+        self.split_dim[k] = dim as u32;
         self.split_at[k] = at;
         self.split_id[k] = at_id;
         let (l, r) = ids.split_at_mut(mid);
@@ -367,7 +367,7 @@ impl KdIndex {
             self.hi[k * d + i] = hi;
             self.lo[k * d + i] = lo;
         }
-        if !self.lo_term.is_empty() {
+        if self.is_keyed() {
             // A term is monotone in the amount, so the term of the minimum is the minimum term.
             for i in 0..d {
                 self.lo_term[k * d + i] = self.lo_term[2 * k * d + i].min(self.lo_term[(2 * k + 1) * d + i]);
