@@ -755,6 +755,31 @@ mod tests {
     }
 
     #[test]
+    fn more_dimensions_than_precomputed_terms_give_the_same_answers() {
+        // Ten dimensions: key bounds take the direct computation instead of the stored terms.
+        let dims = TERMS + 2;
+        let mut rng = 9u64;
+        let mut next = || {
+            rng = crate::policy::splitmix64(rng);
+            rng
+        };
+        let free: Vec<u64> = (0..200 * dims).map(|_| next() % 20).collect();
+        let w = vec![1.0 / dims as f64; dims];
+        let mut ix = KdIndex::new(dims, Some(&w), &vec![0.05; dims], &free, &[true; 200]);
+        ix.check();
+        for step in 0..300 {
+            let demand: Vec<u64> = (0..dims).map(|_| next() % 6).collect();
+            assert_eq!(
+                ix.next_fit(&demand, None, u64::MAX).map(|x| x.0),
+                scan(&ix, &demand, None)
+            );
+            let row: Vec<u64> = (0..dims).map(|_| next() % 20).collect();
+            ix.update(step % 200, &row, true);
+        }
+        ix.check();
+    }
+
+    #[test]
     fn moves_keep_the_invariants_and_the_answers() {
         let mut rng = 3u64;
         let mut next = || {
