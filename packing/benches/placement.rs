@@ -56,7 +56,7 @@ fn demands(dims: usize, rng: &mut Rng) -> Vec<Vec<u64>> {
         .collect()
 }
 
-const POLICIES: [&str; 12] = [
+const POLICIES: [&str; 13] = [
     "satyr-bfd",
     "satyr-mr",
     "next-fit",
@@ -66,6 +66,7 @@ const POLICIES: [&str; 12] = [
     "dot-product",
     "l2-norm",
     "kube-least-allocated",
+    "kube-most-allocated",
     "kube-balanced-allocation",
     "fenzo-cpu-mem",
     "random",

@@ -5,7 +5,7 @@ use std::fmt;
 use crate::Error;
 use crate::gpu::{DeviceAlloc, GPU_MILLI, GpuDemand, Request, default_devices, devices_fit};
 use crate::index::FitIndex;
-use crate::kd::KdIndex;
+use crate::kd::{KdIndex, Span};
 use crate::order::OrderIndex;
 use crate::policy::Record;
 use crate::resources::{ResourceTable, fits};
@@ -321,6 +321,7 @@ impl Cluster {
             if space.inv_reference() != self.inv_reference.as_slice() {
                 space.rekey(&self.inv_reference, &self.free);
             }
+            space.set_capacity(m.index(), capacity);
             space.update(m.index(), &self.free[i..i + self.dims], self.available[m.index()]);
         }
         self.generation += 1;
@@ -341,19 +342,27 @@ impl Cluster {
     }
 
     /// Keeps a k-d tree of the machines by free amounts, keyed for best fit with `normalised`
-    /// weights when given. A no-op if the cluster keeps one that serves (any tree serves an
-    /// unkeyed request); otherwise replaces it. Costs O(log n) per later change of a machine.
-    pub(crate) fn index_space(&mut self, normalised: Option<&[f64]>) {
-        let serves = |s: &KdIndex| normalised.is_none_or(|w| s.serves(w));
-        if self.space.as_deref().is_some_and(serves) {
+    /// weights when given, and keeping capacity ranges when `capacity`. A no-op if the cluster
+    /// keeps a tree that serves both; otherwise replaces it with one that serves what the old one
+    /// did as well (the new weights win), so policies taking turns on one cluster do not rebuild
+    /// it each turn. Costs O(log n) per later change of a machine.
+    pub(crate) fn index_space(&mut self, normalised: Option<&[f64]>, capacity: bool) {
+        let old = self.space.as_deref();
+        let keyed = |s: &KdIndex| normalised.is_none_or(|w| s.serves(w));
+        if old.is_some_and(|s| keyed(s) && (!capacity || s.keeps_capacity())) {
             return;
         }
+        let normalised = normalised
+            .map(<[f64]>::to_vec)
+            .or_else(|| old.and_then(KdIndex::normalised).map(<[f64]>::to_vec));
+        let capacity = capacity || old.is_some_and(KdIndex::keeps_capacity);
         self.space = Some(Box::new(KdIndex::new(
             self.dims,
-            normalised,
+            normalised.as_deref(),
             &self.inv_reference,
             &self.free,
             &self.available,
+            capacity.then_some(self.capacity.as_slice()),
         )));
     }
 
@@ -666,7 +675,7 @@ impl Cluster {
         score: impl Fn(MachineId) -> f64,
         bound: impl Fn(&[u64]) -> f64,
     ) -> Option<MachineId> {
-        if let Some(chosen) = self.best_in_space(demand, &fit, &score, |hi, _| bound(hi)) {
+        if let Some(chosen) = self.best_in_space(demand, false, &fit, &score, |s| bound(s.hi)) {
             return chosen;
         }
         let mut record = Record::new();
@@ -677,17 +686,22 @@ impl Cluster {
         record.winner().map(MachineId)
     }
 
-    /// The scoring rule's machine through the k-d tree, `None` when the cluster keeps none.
-    /// `bound(hi, lo)` must be at least the score of any machine where `demand` fits whose stored
-    /// amounts (free plus one) lie between `lo` and `hi` in every dimension.
+    /// The scoring rule's machine through the k-d tree, `None` when the cluster keeps none (or,
+    /// when `by_capacity`, none that keeps capacity ranges). `bound(span)` must be at least the
+    /// score of any machine where `demand` fits whose stored amounts (free plus one), and
+    /// capacities when `by_capacity`, lie in the [`Span`].
     pub(crate) fn best_in_space(
         &self,
         demand: &[u64],
+        by_capacity: bool,
         fit: impl Fn(MachineId) -> bool,
         score: impl Fn(MachineId) -> f64,
-        bound: impl Fn(&[u64], &[u64]) -> f64,
+        bound: impl Fn(Span<'_>) -> f64,
     ) -> Option<Option<MachineId>> {
-        let space = self.space.as_deref()?;
+        let space = self
+            .space
+            .as_deref()
+            .filter(|s| !by_capacity || s.keeps_capacity())?;
         let mut record = Record::new();
         let fit = |m: usize| fit(MachineId(m as u32));
         let score = |m: usize| score(MachineId(m as u32));

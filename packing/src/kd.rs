@@ -13,11 +13,16 @@
 //! - the per-dimension maximum and minimum of the stored amounts (`free + 1`, 0 when unavailable,
 //!   as in the other indexes: a demand fits where `demand < stored` in every dimension);
 //! - the two smallest positions `(key order, id)` of different key orders, when the tree is keyed
-//!   for best fit.
+//!   for best fit;
+//! - the lowest machine id;
+//! - the per-dimension maximum and minimum capacity, when the tree keeps capacities (for scores
+//!   relative to each machine's own capacity, such as kube's least- and most-allocated).
 //!
 //! So a node whose maxima cannot hold the demand is skipped, a node whose *minima* hold it is
 //! answered at once (every machine in it fits), and a node whose key bound or smallest position
-//! is no better than the answer so far is skipped. Queries return exactly what a scan would; the
+//! is no better than the answer so far is skipped. A score search skips a node whose score bound
+//! is below the best so far, or no higher than a candidate's with a lower id than any of the
+//! node's (whole-number scores tie a lot, and ties go to the lowest id). Queries return exactly what a scan would; the
 //! cut only decides how fast. When machines drift into a few crowded cells, keeping those up to
 //! date costs more; once that extra work adds up to the price of a cut, the space is cut again
 //! for the machines as they are (a rent-or-buy rule: never more than twice the best of the two).
@@ -59,6 +64,15 @@ pub(crate) struct KdIndex {
     first: Vec<Position>,
     /// Per node, the smallest position of a larger key order than `first`'s (`NONE` if none).
     second: Vec<Position>,
+    /// Per node, the lowest machine id in it (`u32::MAX` when empty): a node whose machines
+    /// can at best tie with a lower-id candidate cannot win ([`Record::dominated`]).
+    min_id: Vec<u32>,
+    /// True when the tree keeps capacities, for scores relative to each machine's own capacity:
+    /// then machines' points include their capacities, and per node and dimension the maximum
+    /// and minimum capacity over its machines (0 and `u64::MAX` when empty) are kept, else empty.
+    keeps_capacity: bool,
+    cap_hi: Vec<u64>,
+    cap_lo: Vec<u64>,
     /// Per leaf, its machines as entries of `dims + 2` values: key order, id, stored amounts (a
     /// copy, so a leaf is searched in one sweep of memory); per machine, its leaf and its slot
     /// (entry number) there.
@@ -67,9 +81,14 @@ pub(crate) struct KdIndex {
     slot: Vec<u32>,
     /// Per machine: stored amounts (`free + 1`, 0 when unavailable) and position order.
     own: Vec<u64>,
-    /// Per machine: free amounts, which decide its cell whether or not it is available (so
-    /// taking machines out of service, as offer cycles and bin opening do, moves none).
-    free: Vec<u64>,
+    /// Per machine, its point: free amounts, then capacities when the tree keeps them (so
+    /// `point` values each, next to each other for the sweep over a cell). The free amounts
+    /// decide the machine's cell whether or not the machine is available (so taking machines out
+    /// of service, as offer cycles and bin opening do, moves none). Capacities ride along but
+    /// are not cut by: cutting by them too was tried, and left the free amounts, which bound the
+    /// scores more, in coarser cells (most-allocated looked at 4.7 times as many nodes).
+    points: Vec<u64>,
+    point: usize,
     order: Vec<u64>,
     /// Work spent on cells beyond [`ROOMY`] machines since the last cut; when it exceeds what a
     /// cut costs, the space is cut again for the machines as they are now.
@@ -77,6 +96,17 @@ pub(crate) struct KdIndex {
 }
 
 const NONE: Position = (u64::MAX, u32::MAX);
+
+/// What a score bound may know of a node, per dimension over its machines: the range of stored
+/// amounts (`free + 1`, 0 when unavailable) and, when the tree keeps capacities, of capacities
+/// (empty slices otherwise).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Span<'a> {
+    pub(crate) hi: &'a [u64],
+    pub(crate) lo: &'a [u64],
+    pub(crate) cap_hi: &'a [u64],
+    pub(crate) cap_lo: &'a [u64],
+}
 
 /// Key order at most this past the best machine's `first` can still score within float noise of
 /// it under best fit.
@@ -167,15 +197,26 @@ impl Found {
 
 impl KdIndex {
     /// A tree over machines whose free amounts are the rows of `free`; keyed for best fit with
-    /// `normalised` weights when given.
+    /// `normalised` weights when given, and keeping capacity ranges when `capacity` (the rows of
+    /// capacities) is given.
     pub(crate) fn new(
         dims: usize,
         normalised: Option<&[f64]>,
         inv_reference: &[f64],
         free: &[u64],
         available: &[bool],
+        capacity: Option<&[u64]>,
     ) -> KdIndex {
         let n = available.len();
+        let point = if capacity.is_some() { 2 * dims } else { dims };
+        let mut points = vec![0; n * point];
+        for m in 0..n {
+            points[m * point..m * point + dims].copy_from_slice(&free[m * dims..(m + 1) * dims]);
+            if let Some(capacity) = capacity {
+                points[m * point + dims..(m + 1) * point]
+                    .copy_from_slice(&capacity[m * dims..(m + 1) * dims]);
+            }
+        }
         let mut index = KdIndex {
             dims,
             normalised: normalised.map(<[f64]>::to_vec),
@@ -189,11 +230,16 @@ impl KdIndex {
             lo_term: Vec::new(),
             first: Vec::new(),
             second: Vec::new(),
+            min_id: Vec::new(),
+            keeps_capacity: capacity.is_some(),
+            cap_hi: Vec::new(),
+            cap_lo: Vec::new(),
             cells: Vec::new(),
             leaf_of: vec![0; n],
             slot: vec![0; n],
             own: vec![0; n * dims],
-            free: free.to_vec(),
+            points,
+            point,
             order: vec![u64::MAX; n],
             debt: 0,
         };
@@ -209,9 +255,19 @@ impl KdIndex {
         self.normalised.as_deref() == Some(normalised)
     }
 
+    /// The weights positions are kept for, if any.
+    pub(crate) fn normalised(&self) -> Option<&[f64]> {
+        self.normalised.as_deref()
+    }
+
     /// True when the tree keeps positions (for some weights).
     pub(crate) fn is_keyed(&self) -> bool {
         self.normalised.is_some()
+    }
+
+    /// True when the tree keeps capacity ranges.
+    pub(crate) fn keeps_capacity(&self) -> bool {
+        self.keeps_capacity
     }
 
     /// The inverse reference capacities the keys were computed with.
@@ -224,9 +280,10 @@ impl KdIndex {
         &self.own[m * self.dims..(m + 1) * self.dims]
     }
 
+    /// Machine `m`'s point: free amounts, then capacities if kept.
     #[inline]
-    fn free_of(&self, m: usize) -> &[u64] {
-        &self.free[m * self.dims..(m + 1) * self.dims]
+    fn point_of(&self, m: usize) -> &[u64] {
+        &self.points[m * self.point..(m + 1) * self.point]
     }
 
     #[cfg(test)]
@@ -237,7 +294,7 @@ impl KdIndex {
     /// Sets machine `m`'s stored amounts and position order (not its cell).
     fn write(&mut self, m: usize, free: &[u64], available: bool) {
         let d = self.dims;
-        self.free[m * d..(m + 1) * d].copy_from_slice(free);
+        self.points[m * self.point..m * self.point + d].copy_from_slice(free);
         for (s, &f) in self.own[m * d..(m + 1) * d].iter_mut().zip(free) {
             *s = if available { f.saturating_add(1) } else { 0 };
         }
@@ -263,6 +320,14 @@ impl KdIndex {
         };
         self.first = vec![NONE; 2 * self.leaves];
         self.second = vec![NONE; 2 * self.leaves];
+        self.min_id = vec![u32::MAX; 2 * self.leaves];
+        let caps = if self.keeps_capacity {
+            2 * self.leaves * d
+        } else {
+            0
+        };
+        self.cap_hi = vec![0; caps];
+        self.cap_lo = vec![u64::MAX; caps];
         self.cells = vec![Vec::new(); self.leaves];
         let mut ids: Vec<u32> = (0..n as u32).collect();
         self.split(1, &mut ids);
@@ -284,11 +349,11 @@ impl KdIndex {
             }
             return;
         }
-        let d = self.dims;
         let mut best = (0, 0u64);
-        for dim in 0..d {
+        let p = self.point;
+        for dim in 0..self.dims {
             let (lo, hi) = ids.iter().fold((u64::MAX, 0), |(lo, hi), &m| {
-                let v = self.free[m as usize * d + dim];
+                let v = self.points[m as usize * p + dim];
                 (lo.min(v), hi.max(v))
             });
             if hi.saturating_sub(lo) > best.1 || dim == 0 {
@@ -299,10 +364,10 @@ impl KdIndex {
         let (mut at, mut at_id) = (u64::MAX, u32::MAX);
         let mid = ids.len() / 2;
         if !ids.is_empty() {
-            let free = &self.free;
+            let points = &self.points;
             // Below the median (amount, id) go left, the rest right, as `locate` sends them.
-            ids.select_nth_unstable_by_key(mid, |&m| (free[m as usize * d + dim], m));
-            (at, at_id) = (free[ids[mid] as usize * d + dim], ids[mid]);
+            ids.select_nth_unstable_by_key(mid, |&m| (points[m as usize * p + dim], m));
+            (at, at_id) = (points[ids[mid] as usize * p + dim], ids[mid]);
         }
         self.split_dim[k] = dim as u32;
         self.split_at[k] = at;
@@ -312,7 +377,7 @@ impl KdIndex {
         self.split(2 * k + 1, r);
     }
 
-    /// The leaf whose cell holds machine `m` with free amounts `row`.
+    /// The leaf whose cell holds machine `m` at point `row`.
     #[inline]
     fn locate(&self, m: usize, row: &[u64]) -> usize {
         let mut k = 1;
@@ -331,13 +396,28 @@ impl KdIndex {
         self.hi[k * d..(k + 1) * d].fill(0);
         self.lo[k * d..(k + 1) * d].fill(u64::MAX);
         let mut first = NONE;
+        let mut min_id = u32::MAX;
+        if self.keeps_capacity {
+            self.cap_hi[k * d..(k + 1) * d].fill(0);
+            self.cap_lo[k * d..(k + 1) * d].fill(u64::MAX);
+        }
         for e in self.cells[leaf].chunks_exact(d + 2) {
             for i in 0..d {
                 self.hi[k * d + i] = self.hi[k * d + i].max(e[2 + i]);
                 self.lo[k * d + i] = self.lo[k * d + i].min(e[2 + i]);
             }
             first = first.min((e[0], e[1] as u32));
+            min_id = min_id.min(e[1] as u32);
+            if self.keeps_capacity {
+                let m = e[1] as usize;
+                for i in 0..d {
+                    let c = self.points[m * self.point + d + i];
+                    self.cap_hi[k * d + i] = self.cap_hi[k * d + i].max(c);
+                    self.cap_lo[k * d + i] = self.cap_lo[k * d + i].min(c);
+                }
+            }
         }
+        self.min_id[k] = min_id;
         let mut second = NONE;
         for e in self.cells[leaf].chunks_exact(d + 2) {
             if e[0] > first.0 {
@@ -367,6 +447,18 @@ impl KdIndex {
             self.hi[k * d + i] = hi;
             self.lo[k * d + i] = lo;
         }
+        if self.keeps_capacity {
+            for i in 0..d {
+                let hi = self.cap_hi[2 * k * d + i].max(self.cap_hi[(2 * k + 1) * d + i]);
+                let lo = self.cap_lo[2 * k * d + i].min(self.cap_lo[(2 * k + 1) * d + i]);
+                changed |= hi != self.cap_hi[k * d + i] || lo != self.cap_lo[k * d + i];
+                self.cap_hi[k * d + i] = hi;
+                self.cap_lo[k * d + i] = lo;
+            }
+        }
+        let min_id = self.min_id[2 * k].min(self.min_id[2 * k + 1]);
+        changed |= min_id != self.min_id[k];
+        self.min_id[k] = min_id;
         if self.is_keyed() {
             // A term is monotone in the amount, so the term of the minimum is the minimum term.
             for i in 0..d {
@@ -399,7 +491,7 @@ impl KdIndex {
 
     /// Puts machine `m` in the cell its stored amounts fall in.
     fn place(&mut self, m: usize) -> usize {
-        let leaf = self.locate(m, self.free_of(m));
+        let leaf = self.locate(m, self.point_of(m));
         self.place_in(leaf, m);
         leaf
     }
@@ -424,13 +516,16 @@ impl KdIndex {
         e[2..].copy_from_slice(&self.own[m * d..(m + 1) * d]);
     }
 
-    /// Adds machine `m` (the next id) with its free amounts.
+    /// Adds machine `m` (the next id), empty: its free amounts are its capacity.
     pub(crate) fn push(&mut self, free: &[u64], available: bool) {
         let m = self.leaf_of.len();
         self.leaf_of.push(0);
         self.slot.push(0);
         self.own.extend(std::iter::repeat_n(0, self.dims));
-        self.free.extend_from_slice(free);
+        self.points.extend_from_slice(free);
+        if self.keeps_capacity {
+            self.points.extend_from_slice(free);
+        }
         self.order.push(u64::MAX);
         self.write(m, free, available);
         let leaf = self.place(m);
@@ -438,11 +533,20 @@ impl KdIndex {
         self.recut_if_drifted();
     }
 
+    /// Records machine `m`'s new capacity, if the tree keeps capacities; it counts from the next
+    /// [`KdIndex::update`] of the machine, which must follow.
+    pub(crate) fn set_capacity(&mut self, m: usize, capacity: &[u64]) {
+        if self.keeps_capacity {
+            let d = self.dims;
+            self.points[m * self.point + d..(m + 1) * self.point].copy_from_slice(capacity);
+        }
+    }
+
     /// Records machine `m`'s new free amounts and availability, moving it to its new cell.
     pub(crate) fn update(&mut self, m: usize, free: &[u64], available: bool) {
         self.write(m, free, available);
         let old = self.leaf_of[m] as usize;
-        let new = self.locate(m, self.free_of(m));
+        let new = self.locate(m, self.point_of(m));
         if new == old {
             self.rewrite(m);
             self.refresh(old);
@@ -634,34 +738,57 @@ impl KdIndex {
     }
 
     /// Offers to `record` every machine where `demand` fits and `fit` agrees, with its `score`,
-    /// except those in nodes whose `bound` shows they cannot make the record's cut
-    /// ([`Record::hopeless`]). `bound(hi, lo)` must be at least the score of any machine holding
-    /// the demand whose stored amounts (`free + 1`) lie between `lo` and `hi` in every dimension.
+    /// except those in nodes that cannot change the winner: nodes whose `bound` is below the
+    /// record's cut, or no higher than the score of a candidate with a lower id than any of theirs
+    /// ([`Record::dominated`]). `bound(span)` must be at least the score of any machine holding
+    /// the demand whose stored amounts (`free + 1`) and capacities lie in the node's [`Span`].
     pub(crate) fn best(
         &self,
         demand: &[u64],
         fit: &impl Fn(usize) -> bool,
         score: &impl Fn(usize) -> f64,
-        bound: &impl Fn(&[u64], &[u64]) -> f64,
+        bound: &impl Fn(Span<'_>) -> f64,
         record: &mut Record,
     ) {
-        self.descend(1, demand, fit, score, bound, record);
+        if holds(&self.hi[self.dims..2 * self.dims], demand) {
+            let b = bound(self.span(1));
+            self.descend(1, b, demand, fit, score, bound, record);
+        }
     }
 
+    /// Node `k`'s ranges, for a bound.
+    #[inline]
+    fn span(&self, k: usize) -> Span<'_> {
+        let d = self.dims;
+        let (cap_hi, cap_lo): (&[u64], &[u64]) = if self.keeps_capacity {
+            (&self.cap_hi[k * d..(k + 1) * d], &self.cap_lo[k * d..(k + 1) * d])
+        } else {
+            (&[], &[])
+        };
+        Span {
+            hi: &self.hi[k * d..(k + 1) * d],
+            lo: &self.lo[k * d..(k + 1) * d],
+            cap_hi,
+            cap_lo,
+        }
+    }
+
+    /// The search below node `k`, whose maxima hold the demand and whose bound is `b`.
+    #[allow(clippy::too_many_arguments)]
     fn descend(
         &self,
         k: usize,
+        b: f64,
         demand: &[u64],
         fit: &impl Fn(usize) -> bool,
         score: &impl Fn(usize) -> f64,
-        bound: &impl Fn(&[u64], &[u64]) -> f64,
+        bound: &impl Fn(Span<'_>) -> f64,
         record: &mut Record,
     ) {
-        let d = self.dims;
-        let hi = &self.hi[k * d..(k + 1) * d];
-        if !holds(hi, demand) || record.hopeless(bound(hi, &self.lo[k * d..(k + 1) * d])) {
+        if record.dominated(b, self.min_id[k]) {
             return;
         }
+        let d = self.dims;
         if k >= self.leaves {
             for e in self.cells[k - self.leaves].chunks_exact(d + 2) {
                 let m = e[1] as usize;
@@ -671,18 +798,26 @@ impl KdIndex {
             }
             return;
         }
-        // The child with the higher bound first, so the record rises early and prunes more.
+        // The child with the higher bound first, so the record rises early and prunes more; on
+        // equal bounds (whole-number scores tie often) the one holding the lower id, which wins
+        // ties.
         let (l, r) = (2 * k, 2 * k + 1);
-        let (bl, br) = (
-            bound(&self.hi[l * d..(l + 1) * d], &self.lo[l * d..(l + 1) * d]),
-            bound(&self.hi[r * d..(r + 1) * d], &self.lo[r * d..(r + 1) * d]),
-        );
-        if br > bl {
-            self.descend(r, demand, fit, score, bound, record);
-            self.descend(l, demand, fit, score, bound, record);
+        let holds_child = |c: usize| holds(&self.hi[c * d..(c + 1) * d], demand);
+        let bl = holds_child(l).then(|| bound(self.span(l)));
+        let br = holds_child(r).then(|| bound(self.span(r)));
+        let right_first = match (bl, br) {
+            (Some(bl), Some(br)) => br > bl || (br == bl && self.min_id[r] < self.min_id[l]),
+            _ => br.is_some(),
+        };
+        let order = if right_first {
+            [(r, br), (l, bl)]
         } else {
-            self.descend(l, demand, fit, score, bound, record);
-            self.descend(r, demand, fit, score, bound, record);
+            [(l, bl), (r, br)]
+        };
+        for (c, b) in order {
+            if let Some(b) = b {
+                self.descend(c, b, demand, fit, score, bound, record);
+            }
         }
     }
 
@@ -700,7 +835,7 @@ impl KdIndex {
                 assert_eq!(self.leaf_of[m as usize] as usize, leaf);
                 assert_eq!(self.slot[m as usize] as usize, slot);
                 assert_eq!(
-                    self.locate(m as usize, self.free_of(m as usize)),
+                    self.locate(m as usize, self.point_of(m as usize)),
                     leaf,
                     "machine {m} in its cell"
                 );
@@ -719,6 +854,9 @@ impl KdIndex {
         assert_eq!(copy.first, self.first);
         assert_eq!(copy.second, self.second);
         assert_eq!(copy.lo_term, self.lo_term);
+        assert_eq!(copy.min_id, self.min_id);
+        assert_eq!(copy.cap_hi, self.cap_hi);
+        assert_eq!(copy.cap_lo, self.cap_lo);
     }
 }
 
@@ -728,7 +866,14 @@ mod tests {
 
     fn tree(free: &[[u64; 2]]) -> KdIndex {
         let flat: Vec<u64> = free.iter().flatten().copied().collect();
-        KdIndex::new(2, Some(&[0.5, 0.5]), &[0.1, 0.1], &flat, &vec![true; free.len()])
+        KdIndex::new(
+            2,
+            Some(&[0.5, 0.5]),
+            &[0.1, 0.1],
+            &flat,
+            &vec![true; free.len()],
+            None,
+        )
     }
 
     /// The scan `next_fit` must equal: the smallest position after `after` holding the demand.
@@ -755,6 +900,52 @@ mod tests {
     }
 
     #[test]
+    fn capacity_ranges_follow_moves_resizes_and_new_machines() {
+        let mut rng = 21u64;
+        let mut next = || {
+            rng = crate::policy::splitmix64(rng);
+            rng
+        };
+        let caps: Vec<u64> = (0..400).map(|_| 10 + next() % 90).collect();
+        let free: Vec<u64> = caps.iter().map(|&c| next() % (c + 1)).collect();
+        let mut ix = KdIndex::new(2, None, &[0.01, 0.01], &free, &[true; 200], Some(&caps));
+        let mut caps: Vec<[u64; 2]> = caps.chunks(2).map(|c| [c[0], c[1]]).collect();
+        ix.check();
+        for step in 0..2000 {
+            let r = next();
+            let m = (r % caps.len() as u64) as usize;
+            match step % 10 {
+                0 => {
+                    let cap = [10 + next() % 200, 10 + next() % 200];
+                    ix.push(&cap, true);
+                    caps.push(cap);
+                }
+                1 => {
+                    caps[m] = [caps[m][0] + next() % 50, caps[m][1] + next() % 50];
+                    ix.set_capacity(m, &caps[m]);
+                    let row = [next() % (caps[m][0] + 1), next() % (caps[m][1] + 1)];
+                    ix.update(m, &row, true);
+                }
+                _ => {
+                    let row = [next() % (caps[m][0] + 1), next() % (caps[m][1] + 1)];
+                    ix.update(m, &row, r & 7 != 0);
+                }
+            }
+            if step % 100 == 0 {
+                ix.check();
+            }
+            // The root's ranges are the fleet's, and its lowest id is 0.
+            let d = ix.dims;
+            for i in 0..d {
+                assert_eq!(ix.cap_hi[d + i], caps.iter().map(|c| c[i]).max().unwrap());
+                assert_eq!(ix.cap_lo[d + i], caps.iter().map(|c| c[i]).min().unwrap());
+            }
+            assert_eq!(ix.min_id[1], 0);
+        }
+        ix.check();
+    }
+
+    #[test]
     fn more_dimensions_than_precomputed_terms_give_the_same_answers() {
         // Ten dimensions: key bounds take the direct computation instead of the stored terms.
         let dims = TERMS + 2;
@@ -765,7 +956,7 @@ mod tests {
         };
         let free: Vec<u64> = (0..200 * dims).map(|_| next() % 20).collect();
         let w = vec![1.0 / dims as f64; dims];
-        let mut ix = KdIndex::new(dims, Some(&w), &vec![0.05; dims], &free, &[true; 200]);
+        let mut ix = KdIndex::new(dims, Some(&w), &vec![0.05; dims], &free, &[true; 200], None);
         ix.check();
         for step in 0..300 {
             let demand: Vec<u64> = (0..dims).map(|_| next() % 6).collect();

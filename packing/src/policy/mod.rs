@@ -226,7 +226,9 @@ impl Policy {
     /// - worst fit, and best fit in one dimension, (and their decreasing variants) get an ordered
     ///   index of the machines by their key for this policy's weights;
     /// - best fit in several dimensions gets a k-d tree keyed the same way;
-    /// - dot product and l2-norm get a k-d tree to prune with.
+    /// - dot product and l2-norm get a k-d tree to prune with;
+    /// - kube's least/most-allocated and Fenzo's cpu-mem fitness get a k-d tree that also keeps
+    ///   capacity ranges, as they score against each machine's own capacity.
     ///
     /// Other policies need nothing: first fit and next fit use the cluster's own segment tree.
     pub fn prepare(&self, c: &mut Cluster) {
@@ -235,12 +237,15 @@ impl Policy {
         }
         match self.rule {
             Rule::One(Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _)) if c.dims() > 1 => {
-                c.index_space(Some(self.weights.normalised()));
+                c.index_space(Some(self.weights.normalised()), false);
             }
             Rule::One(Kind::Fit(fit) | Kind::Decreasing(fit, _)) if matches!(fit, Fit::Best | Fit::Worst) => {
                 c.index_residual(self.weights.normalised(), fit == Fit::Worst);
             }
-            Rule::One(Kind::DotProduct | Kind::L2Norm) => c.index_space(None),
+            Rule::One(Kind::DotProduct | Kind::L2Norm) => c.index_space(None, false),
+            Rule::One(Kind::KubeLeastAllocated | Kind::KubeMostAllocated | Kind::FenzoCpuMem) => {
+                c.index_space(None, true);
+            }
             _ => {}
         }
     }

@@ -68,6 +68,21 @@ impl Record {
         bound < self.floor
     }
 
+    /// True when no machine with an id of at least `min_id` and a score up to `bound` can win:
+    /// the bound is [`Record::hopeless`], or some candidate with a lower id scores at least the
+    /// bound (whenever such a machine would be within noise of the highest score, so would that
+    /// candidate, which comes first). Whole-number scores tie often; this is what prunes ties.
+    #[inline]
+    pub(crate) fn dominated(&self, bound: f64, min_id: u32) -> bool {
+        if self.hopeless(bound) {
+            return true;
+        }
+        // Candidates' scores rise with their ids: the last one below `min_id` scores highest.
+        let items = self.items();
+        let below = items.partition_point(|c| c.0 < min_id);
+        below > 0 && items[below - 1].1 >= bound
+    }
+
     /// Offers machine `id` with `score` (each machine at most once).
     #[inline]
     pub(crate) fn offer(&mut self, id: u32, score: f64) {
@@ -163,6 +178,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn dominated_machines_never_win() {
+        // Offer a random prefix, ask about a machine (id, score), then offer the rest with it:
+        // whenever `dominated` said so, it must not be the winner, whatever comes later.
+        let mut rng = 5u64;
+        let mut next = || {
+            rng = crate::policy::splitmix64(rng);
+            rng
+        };
+        let mut pruned = 0;
+        for case in 0..3000 {
+            let n = 2 + case % 30;
+            let offers: Vec<(u32, f64)> = (0..n as u32)
+                .map(|id| {
+                    // Whole numbers (ties), and near ties around the tolerance.
+                    let s = if case % 2 == 0 {
+                        (next() % 4) as f64
+                    } else {
+                        50.0 + (next() % 8) as f64 * 50.0 * TIE * 0.4
+                    };
+                    (id, s)
+                })
+                .collect();
+            let cut = (next() % n as u64) as usize;
+            let asked = cut + (next() % (n - cut) as u64) as usize;
+            let mut record = Record::new();
+            for &(id, s) in &offers[..cut] {
+                record.offer(id, s);
+            }
+            let (id, s) = offers[asked];
+            if record.dominated(s, id) {
+                pruned += 1;
+                assert_ne!(
+                    by_definition(&offers),
+                    Some(id),
+                    "{offers:?}, asked {asked} after {cut}"
+                );
+            }
+        }
+        // The check has teeth: many machines were pruned.
+        assert!(pruned > 500, "{pruned}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! fitting machine.
 
 use crate::cluster::{Cluster, MachineId};
-use crate::kd::KdIndex;
+use crate::kd::{KdIndex, Span};
 use crate::order::{OrderIndex, Position, residual_key};
 use crate::policy::Record;
 use crate::policy::kind::{Fit, Kind};
@@ -51,14 +51,39 @@ pub(crate) fn best_machine(
         Kind::L2Norm => {
             // A machine of a node holding the demand has at least the node's minimum and at least
             // the demand in every dimension; l2 only falls as amounts grow.
-            let bound = |_: &[u64], lo: &[u64]| l2(c, demand, |d| lo[d].saturating_sub(1).max(demand[d]), w);
-            c.best_in_space(demand, &fit, |m| l2_norm(c, m, demand, w), bound)
+            let bound = |s: Span<'_>| l2(c, demand, |d| s.lo[d].saturating_sub(1).max(demand[d]), w);
+            c.best_in_space(demand, false, &fit, |m| l2_norm(c, m, demand, w), bound)
                 .unwrap_or_else(|| argmax(c, fit, |m| l2_norm(c, m, demand, w)))
         }
-        Kind::KubeLeastAllocated => argmax(c, fit, |m| kube_least_allocated(c, m, demand, w)),
-        Kind::KubeMostAllocated => argmax(c, fit, |m| kube_most_allocated(c, m, demand, w)),
+        // Scores against each machine's own capacity: pruned with the k-d tree's capacity
+        // ranges when it keeps them.
+        Kind::KubeLeastAllocated => by_capacity(
+            c,
+            demand,
+            fit,
+            |m| kube_least_allocated(c, m, demand, w),
+            |s| kube_least_bound(s, demand, w),
+        ),
+        Kind::KubeMostAllocated => by_capacity(
+            c,
+            demand,
+            fit,
+            |m| kube_most_allocated(c, m, demand, w),
+            |s| kube_most_bound(s, demand, w),
+        ),
+        // Balanced allocation scans. Its score is whole and tops out at 99 for thousands of
+        // machines in a mixed cluster (exactly 100 needs equal fractions), and bounds from the
+        // tree's boxes stay at 100 wherever a box straddles equal fractions: in the benchmark's
+        // 2-D cluster of 10k machines, pruning still swept 472 of 2,048 cells and took twice
+        // the scan's time (280 against 140 µs).
         Kind::KubeBalancedAllocation => argmax(c, fit, |m| kube_balanced_allocation(c, m, demand, w)),
-        Kind::FenzoCpuMem => argmax(c, fit, |m| fenzo(c, m, demand, w)),
+        Kind::FenzoCpuMem => by_capacity(
+            c,
+            demand,
+            fit,
+            |m| fenzo(c, m, demand, w),
+            |s| fenzo_bound(s, demand, w),
+        ),
         Kind::Random => argmax(c, fit, |m| random(c, m, seed)),
         _ => unreachable!("{kind} is not a scoring policy"),
     }
@@ -191,6 +216,19 @@ pub(crate) fn argmax(
     record.winner().map(MachineId)
 }
 
+/// The scoring rule's machine by `score`, through the k-d tree with capacity ranges when the
+/// cluster keeps one (`bound` as [`Cluster::best_in_space`] asks), else by a scan.
+fn by_capacity(
+    c: &Cluster,
+    demand: &[u64],
+    fit: impl Fn(MachineId) -> bool,
+    score: impl Fn(MachineId) -> f64,
+    bound: impl Fn(Span<'_>) -> f64,
+) -> Option<MachineId> {
+    c.best_in_space(demand, true, &fit, &score, bound)
+        .unwrap_or_else(|| argmax(c, fit, score))
+}
+
 /// The score of `kind` for placing `demand` on machine `m`; `kind` must be a scoring kind.
 #[inline]
 pub(crate) fn score(kind: Kind, c: &Cluster, m: MachineId, demand: &[u64], w: &Weights, seed: u64) -> f64 {
@@ -274,30 +312,25 @@ fn requested(capacity: u64, free: u64, demand: u64) -> u64 {
     capacity - free + demand
 }
 
-/// kube's `⌊Σ w·score / Σ w⌋` over weighted resources, for a per-resource integer score.
+/// kube's `⌊Σ w·score / Σ w⌋` over the resources of non-zero weight, for per-resource integer
+/// scores `score(d)`. Non-decreasing in every `score(d)` (weights are non-negative, and `fl`
+/// products, sums, the division by a positive sum and `floor` are monotone), so per-resource
+/// upper bounds give an upper bound.
 #[inline]
-fn kube_weighted(
-    c: &Cluster,
-    m: MachineId,
-    demand: &[u64],
-    w: &Weights,
-    per_resource: impl Fn(u64, u64) -> u64,
-) -> f64 {
-    let (cap, free) = (c.capacity(m), c.free(m));
+fn kube_combine(w: &Weights, dims: usize, score: impl Fn(usize) -> u64) -> f64 {
     let (mut node, mut weight_sum) = (0.0, 0.0);
-    for d in 0..demand.len() {
+    for d in 0..dims {
         let weight = w.values()[d];
         if weight == 0.0 {
             continue;
         }
-        let s = per_resource(requested(cap[d], free[d], demand[d]), cap[d]);
-        node += s as f64 * weight;
+        node += score(d) as f64 * weight;
         weight_sum += weight;
     }
     (node / weight_sum).floor()
 }
 
-/// `⌊x·100/capacity⌋` for `x ≤ capacity`, in 128-bit only when 64 bits could overflow.
+/// `⌊x·100/capacity⌋`, in 128-bit only when 64 bits could overflow.
 #[inline]
 fn percent(x: u64, capacity: u64) -> u64 {
     match x.checked_mul(100) {
@@ -306,25 +339,80 @@ fn percent(x: u64, capacity: u64) -> u64 {
     }
 }
 
+/// The largest free amount in dimension `d` of a machine in the span (stored amounts are
+/// `free + 1`; a span holding the demand has a maximum above 0).
+#[inline]
+fn free_max(s: &Span<'_>, d: usize) -> u64 {
+    s.hi[d].saturating_sub(1)
+}
+
+/// The smallest free amount in dimension `d` of a machine in the span that holds `demand`.
+#[inline]
+fn free_min(s: &Span<'_>, d: usize, demand: &[u64]) -> u64 {
+    s.lo[d].saturating_sub(1).max(demand[d])
+}
+
 fn kube_least_allocated(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
-    kube_weighted(c, m, demand, w, |requested, capacity| {
-        if capacity == 0 || requested > capacity {
+    let (cap, free) = (c.capacity(m), c.free(m));
+    kube_combine(w, demand.len(), |d| {
+        let requested = requested(cap[d], free[d], demand[d]);
+        if cap[d] == 0 || requested > cap[d] {
             0
         } else {
-            percent(capacity - requested, capacity)
+            percent(cap[d] - requested, cap[d])
         }
     })
 }
 
+/// At least [`kube_least_allocated`] of any machine in the span holding `demand`.
+///
+/// A machine's per-resource score is `⌊100 (free − demand)/capacity⌋` with `free ≤ capacity`.
+/// Over free amounts up to `top` and capacities in `[low, high]`, `(min(top, c) − demand)/c`
+/// grows with `c` up to `top` and falls beyond it, so the most is at `c` = `top` clamped to the
+/// capacity range.
+fn kube_least_bound(s: Span<'_>, demand: &[u64], w: &Weights) -> f64 {
+    kube_combine(w, demand.len(), |d| {
+        let (low, high) = (s.cap_lo[d], s.cap_hi[d]);
+        if high == 0 {
+            return 0;
+        }
+        let top = free_max(&s, d);
+        let c = top.clamp(low.max(1), high);
+        percent(top.min(c).saturating_sub(demand[d]), c)
+    })
+}
+
 fn kube_most_allocated(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
-    kube_weighted(c, m, demand, w, |requested, capacity| {
-        if capacity == 0 {
+    let (cap, free) = (c.capacity(m), c.free(m));
+    kube_combine(w, demand.len(), |d| {
+        if cap[d] == 0 {
             0
         } else {
-            percent(requested.min(capacity), capacity)
+            percent(requested(cap[d], free[d], demand[d]).min(cap[d]), cap[d])
         }
     })
 }
+
+/// At least [`kube_most_allocated`] of any machine in the span holding `demand`.
+///
+/// A machine's per-resource score is `⌊100 (1 − (free − demand)/capacity)⌋`: at most that with
+/// the smallest `free − demand` and (as `1 − x/capacity` grows with the capacity) the largest
+/// capacity.
+fn kube_most_bound(s: Span<'_>, demand: &[u64], w: &Weights) -> f64 {
+    kube_combine(w, demand.len(), |d| {
+        let high = s.cap_hi[d];
+        if high == 0 {
+            return 0;
+        }
+        let slack = free_min(&s, d, demand) - demand[d];
+        percent(high.saturating_sub(slack), high)
+    })
+}
+
+/// Relative margin added to bounds computed in floats from other operands than the score's:
+/// far above their rounding (a few ulps per operation, about 1e-16 each), far below anything
+/// that would change which nodes are worth a look.
+const ROUNDING: f64 = 1e-13;
 
 fn kube_balanced_allocation(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
     let (cap, free) = (c.capacity(m), c.free(m));
@@ -367,6 +455,20 @@ fn fenzo(c: &Cluster, m: MachineId, demand: &[u64], w: &Weights) -> f64 {
         }
     }
     100.0 * sum
+}
+
+/// At least [`fenzo`] of any machine in the span holding `demand`: each fraction as
+/// [`kube_most_bound`] bounds it, with a margin for rounding.
+fn fenzo_bound(s: Span<'_>, demand: &[u64], w: &Weights) -> f64 {
+    let mut sum = 0.0;
+    for d in 0..demand.len() {
+        let high = s.cap_hi[d];
+        if high != 0 {
+            let slack = free_min(&s, d, demand) - demand[d];
+            sum += w.normalised()[d] * high.saturating_sub(slack) as f64 / high as f64;
+        }
+    }
+    100.0 * sum * (1.0 + ROUNDING)
 }
 
 /// A uniform value in `[0, 100)` from the seed, the cluster's generation and the machine id.

@@ -6,7 +6,7 @@ use packing::{Cluster, Items, MachineId, Policy, ResourceTable, Schema, pack};
 use proptest::prelude::*;
 
 /// The policies whose decisions go through an index.
-const INDEXED: [&str; 7] = [
+const INDEXED: [&str; 10] = [
     "best-fit",
     "worst-fit",
     "bfd-sum",
@@ -14,7 +14,26 @@ const INDEXED: [&str; 7] = [
     "dot-product",
     "bfd-max",
     "l2-norm",
+    "kube-least-allocated",
+    "kube-most-allocated",
+    "fenzo-cpu-mem",
 ];
+
+/// Every indexed policy for `schema`, with its default weights, and the capacity-relative ones
+/// also weighing every dimension (their defaults weigh only cpus and mem, so the bounds' other
+/// dimensions are only exercised so).
+fn indexed(schema: &Schema) -> Vec<Policy> {
+    let mut policies = Vec::new();
+    for name in INDEXED {
+        let policy = Policy::parse(name, schema).unwrap();
+        if (name.starts_with("kube") || name.starts_with("fenzo")) && schema.len() > 2 {
+            let uniform = packing::Weights::uniform(schema.len());
+            policies.push(policy.clone().with_weights(uniform).unwrap());
+        }
+        policies.push(policy);
+    }
+    policies
+}
 
 /// The scan every indexed policy must agree with, the scoring rule by its definition: the
 /// highest score among machines where the demand fits, then the lowest id whose score is within
@@ -79,8 +98,8 @@ fn case(
 fn decisions_equal_the_scan(dims: usize, caps: &[Vec<u64>], ops: &[Op]) -> Result<(), TestCaseError> {
     let names = ["cpus", "mem", "disk", "gpus"];
     let schema = Schema::uniform(&names[..dims], 0).unwrap();
-    for name in INDEXED {
-        let policy = Policy::parse(name, &schema).unwrap();
+    for policy in indexed(&schema) {
+        let name = policy.name();
         let mut c = Cluster::from_capacities(&ResourceTable::from_rows(dims, caps.iter().map(Vec::as_slice)));
         policy.prepare(&mut c);
         let mut placed: Vec<(MachineId, Vec<u64>)> = Vec::new();
@@ -157,8 +176,11 @@ fn offline_packing_with_indexes_equals_the_scan() {
         (0..900).map(|_| [1 + next() % 16, 1 + next() % 16]),
     ));
     // Dot product and l2-norm pack bin by bin offline; their online decisions are covered above.
-    for name in INDEXED.iter().filter(|&&n| n != "dot-product" && n != "l2-norm") {
-        let policy = Policy::parse(name, &schema).unwrap();
+    for policy in indexed(&schema) {
+        let name = policy.name();
+        if name == "dot-product" || name == "l2-norm" {
+            continue;
+        }
         let mut indexed = Cluster::from_capacities(&caps);
         let packing = pack(&policy, &mut indexed, &items);
         // The same order, placed by the scan.
