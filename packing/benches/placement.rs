@@ -56,7 +56,7 @@ fn demands(dims: usize, rng: &mut Rng) -> Vec<Vec<u64>> {
         .collect()
 }
 
-const POLICIES: [&str; 13] = [
+const POLICIES: [&str; 14] = [
     "satyr-bfd",
     "satyr-mr",
     "next-fit",
@@ -70,6 +70,8 @@ const POLICIES: [&str; 13] = [
     "kube-balanced-allocation",
     "fenzo-cpu-mem",
     "random",
+    // kube-scheduler's usual scoring profile: two plugins summed.
+    "kube-least-allocated*1+kube-balanced-allocation*1",
 ];
 
 fn online(c: &mut Criterion) {
@@ -128,7 +130,13 @@ fn churn(c: &mut Criterion) {
         let mut rng = Rng(7);
         let state = cluster(machines, dims, &mut rng);
         let tasks = demands(dims, &mut rng);
-        for name in ["first-fit", "best-fit", "worst-fit", "dot-product"] {
+        for name in [
+            "first-fit",
+            "best-fit",
+            "worst-fit",
+            "dot-product",
+            "kube-least-allocated",
+        ] {
             let policy = Policy::parse(name, &schema).unwrap();
             let mut state = state.clone();
             policy.prepare(&mut state);

@@ -20,6 +20,7 @@ pub use kind::{Family, Fit, Kind, Size};
 use crate::cluster::{Cluster, MachineId};
 use crate::frag::TargetWorkload;
 use crate::gpu::{DeviceAlloc, Request, default_devices};
+use crate::kd::Span;
 use crate::resources::ResourceTable;
 use crate::{Error, Schema, Weights};
 
@@ -228,7 +229,9 @@ impl Policy {
     /// - best fit in several dimensions gets a k-d tree keyed the same way;
     /// - dot product and l2-norm get a k-d tree to prune with;
     /// - kube's least/most-allocated and Fenzo's cpu-mem fitness get a k-d tree that also keeps
-    ///   capacity ranges, as they score against each machine's own capacity.
+    ///   capacity ranges, as they score against each machine's own capacity;
+    /// - a weighted sum gets a k-d tree (with capacity ranges if a part needs them), pruning with
+    ///   the sum of the parts' bounds.
     ///
     /// Other policies need nothing: first fit and next fit use the cluster's own segment tree.
     pub fn prepare(&self, c: &mut Cluster) {
@@ -245,6 +248,9 @@ impl Policy {
             Rule::One(Kind::DotProduct | Kind::L2Norm) => c.index_space(None, false),
             Rule::One(Kind::KubeLeastAllocated | Kind::KubeMostAllocated | Kind::FenzoCpuMem) => {
                 c.index_space(None, true);
+            }
+            Rule::Sum(ref parts) => {
+                c.index_space(None, parts.iter().any(|&(k, _)| score::needs_capacity(k)));
             }
             _ => {}
         }
@@ -325,12 +331,25 @@ impl Policy {
                 Kind::SatyrBf | Kind::SatyrBfd => satyr::best_fit(c, demand, w.values(), fit),
                 k => score::best_machine(k, c, demand, w, self.seed, fit),
             },
-            Rule::Sum(parts) => score::argmax(c, fit, |m| {
-                parts
-                    .iter()
-                    .map(|&(k, mult)| mult * score::score(k, c, m, demand, w, self.seed))
-                    .sum()
-            }),
+            Rule::Sum(parts) => {
+                let sum = |m| {
+                    parts
+                        .iter()
+                        .map(|&(k, mult)| mult * score::score(k, c, m, demand, w, self.seed))
+                        .sum()
+                };
+                // The same sum of the parts' bounds is a bound (multipliers are positive, and
+                // `fl` products and sums are monotone).
+                let bound = |s: Span<'_>| {
+                    parts
+                        .iter()
+                        .map(|&(k, mult)| mult * score::bound(k, c, s, demand, w))
+                        .sum()
+                };
+                let by_capacity = parts.iter().any(|&(k, _)| score::needs_capacity(k));
+                c.best_in_space(demand, by_capacity, &fit, sum, bound)
+                    .unwrap_or_else(|| score::argmax(c, fit, sum))
+            }
         }
     }
 

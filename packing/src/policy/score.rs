@@ -6,7 +6,7 @@
 
 use crate::cluster::{Cluster, MachineId};
 use crate::kd::{KdIndex, Span};
-use crate::order::{OrderIndex, Position, residual_key};
+use crate::order::{OrderIndex, Position, residual_key, residual_key_by};
 use crate::policy::Record;
 use crate::policy::kind::{Fit, Kind};
 use crate::weights::Weights;
@@ -48,42 +48,21 @@ pub(crate) fn best_machine(
             let bound = |max_free: &[u64]| dot(c, demand, max_free, w);
             c.branch_and_bound(demand, fit, |m| dot_product(c, m, demand, w), bound)
         }
-        Kind::L2Norm => {
-            // A machine of a node holding the demand has at least the node's minimum and at least
-            // the demand in every dimension; l2 only falls as amounts grow.
-            let bound = |s: Span<'_>| l2(c, demand, |d| s.lo[d].saturating_sub(1).max(demand[d]), w);
-            c.best_in_space(demand, false, &fit, |m| l2_norm(c, m, demand, w), bound)
-                .unwrap_or_else(|| argmax(c, fit, |m| l2_norm(c, m, demand, w)))
+        // L2 on the k-d tree; kube's and Fenzo's scores against each machine's own capacity on
+        // the tree's capacity ranges, when it keeps them.
+        Kind::L2Norm | Kind::KubeLeastAllocated | Kind::KubeMostAllocated | Kind::FenzoCpuMem => {
+            let score = |m| score(kind, c, m, demand, w, seed);
+            c.best_in_space(demand, needs_capacity(kind), &fit, score, |s| {
+                bound(kind, c, s, demand, w)
+            })
+            .unwrap_or_else(|| argmax(c, fit, score))
         }
-        // Scores against each machine's own capacity: pruned with the k-d tree's capacity
-        // ranges when it keeps them.
-        Kind::KubeLeastAllocated => by_capacity(
-            c,
-            demand,
-            fit,
-            |m| kube_least_allocated(c, m, demand, w),
-            |s| kube_least_bound(s, demand, w),
-        ),
-        Kind::KubeMostAllocated => by_capacity(
-            c,
-            demand,
-            fit,
-            |m| kube_most_allocated(c, m, demand, w),
-            |s| kube_most_bound(s, demand, w),
-        ),
         // Balanced allocation scans. Its score is whole and tops out at 99 for thousands of
         // machines in a mixed cluster (exactly 100 needs equal fractions), and bounds from the
         // tree's boxes stay at 100 wherever a box straddles equal fractions: in the benchmark's
         // 2-D cluster of 10k machines, pruning still swept 472 of 2,048 cells and took twice
         // the scan's time (280 against 140 µs).
         Kind::KubeBalancedAllocation => argmax(c, fit, |m| kube_balanced_allocation(c, m, demand, w)),
-        Kind::FenzoCpuMem => by_capacity(
-            c,
-            demand,
-            fit,
-            |m| fenzo(c, m, demand, w),
-            |s| fenzo_bound(s, demand, w),
-        ),
         Kind::Random => argmax(c, fit, |m| random(c, m, seed)),
         _ => unreachable!("{kind} is not a scoring policy"),
     }
@@ -216,17 +195,43 @@ pub(crate) fn argmax(
     record.winner().map(MachineId)
 }
 
-/// The scoring rule's machine by `score`, through the k-d tree with capacity ranges when the
-/// cluster keeps one (`bound` as [`Cluster::best_in_space`] asks), else by a scan.
-fn by_capacity(
-    c: &Cluster,
-    demand: &[u64],
-    fit: impl Fn(MachineId) -> bool,
-    score: impl Fn(MachineId) -> f64,
-    bound: impl Fn(Span<'_>) -> f64,
-) -> Option<MachineId> {
-    c.best_in_space(demand, true, &fit, &score, bound)
-        .unwrap_or_else(|| argmax(c, fit, score))
+/// At least [`score`] of `kind` for any machine in the span that holds `demand` (the span must
+/// keep capacity ranges when [`needs_capacity`] says so). Balanced allocation and random have no
+/// bound but their ceiling, 100.
+pub(crate) fn bound(kind: Kind, c: &Cluster, s: Span<'_>, demand: &[u64], w: &Weights) -> f64 {
+    // Best and worst fit through the keys: a machine's key is at least the key at amounts
+    // max(demand, lowest free) and at most the key at the highest free amounts (monotone in
+    // every amount, in floats too), and their scores are monotone in the key.
+    let key_at = |amount: &dyn Fn(usize) -> u64| {
+        residual_key_by(demand.len(), amount, w.normalised(), c.inv_reference())
+    };
+    match kind {
+        Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _) => {
+            let key = key_at(&|d| free_min(&s, d, demand));
+            100.0 * (1.0 - (key - demand_key(c, demand, w)))
+        }
+        Kind::Fit(Fit::Worst) | Kind::Decreasing(Fit::Worst, _) => {
+            let key = key_at(&|d| free_max(&s, d));
+            100.0 * (key - demand_key(c, demand, w))
+        }
+        Kind::DotProduct => dot(c, demand, s.hi, w),
+        // A machine holding the demand has at least the node's minimum and at least the demand
+        // in every dimension; l2 only falls as amounts grow.
+        Kind::L2Norm => l2(c, demand, |d| free_min(&s, d, demand), w),
+        Kind::KubeLeastAllocated => kube_least_bound(s, demand, w),
+        Kind::KubeMostAllocated => kube_most_bound(s, demand, w),
+        Kind::FenzoCpuMem => fenzo_bound(s, demand, w),
+        Kind::KubeBalancedAllocation | Kind::Random => 100.0,
+        _ => unreachable!("{kind} is not a scoring policy"),
+    }
+}
+
+/// True when [`bound`] of `kind` reads capacity ranges.
+pub(crate) fn needs_capacity(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::KubeLeastAllocated | Kind::KubeMostAllocated | Kind::FenzoCpuMem
+    )
 }
 
 /// The score of `kind` for placing `demand` on machine `m`; `kind` must be a scoring kind.

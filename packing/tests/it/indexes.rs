@@ -6,7 +6,7 @@ use packing::{Cluster, Items, MachineId, Policy, ResourceTable, Schema, pack};
 use proptest::prelude::*;
 
 /// The policies whose decisions go through an index.
-const INDEXED: [&str; 10] = [
+const INDEXED: [&str; 14] = [
     "best-fit",
     "worst-fit",
     "bfd-sum",
@@ -17,6 +17,13 @@ const INDEXED: [&str; 10] = [
     "kube-least-allocated",
     "kube-most-allocated",
     "fenzo-cpu-mem",
+    // Weighted sums prune with the sum of their parts' bounds: kube's usual profile, best and
+    // worst fit beside parts whose bound is only their ceiling (so theirs decide), and one of
+    // every scoring kind.
+    "kube-least-allocated*1+kube-balanced-allocation*1",
+    "best-fit+kube-balanced-allocation*0.5",
+    "worst-fit*3+random",
+    "best-fit*2+worst-fit+dot-product+l2-norm*0.5+kube-least-allocated+kube-most-allocated*3+kube-balanced-allocation+fenzo-cpu-mem+random",
 ];
 
 /// Every indexed policy for `schema`, with its default weights, and the capacity-relative ones
@@ -26,7 +33,7 @@ fn indexed(schema: &Schema) -> Vec<Policy> {
     let mut policies = Vec::new();
     for name in INDEXED {
         let policy = Policy::parse(name, schema).unwrap();
-        if (name.starts_with("kube") || name.starts_with("fenzo")) && schema.len() > 2 {
+        if (name.contains("kube") || name.contains("fenzo")) && schema.len() > 2 {
             let uniform = packing::Weights::uniform(schema.len());
             policies.push(policy.clone().with_weights(uniform).unwrap());
         }
