@@ -342,11 +342,13 @@ impl Cluster {
     }
 
     /// Keeps a k-d tree of the machines by free amounts, keyed for best fit with `normalised`
-    /// weights when given, and keeping capacity ranges when `capacity`. A no-op if the cluster
-    /// keeps a tree that serves both; otherwise replaces it with one that serves what the old one
-    /// did as well (the new weights win), so policies taking turns on one cluster do not rebuild
+    /// weights when given, keeping capacity ranges when `capacity`, and cut by the dimensions
+    /// `scored` marks (those the asking policy's score reads). A no-op if the cluster keeps a tree
+    /// that serves the weights and the capacities (any cut serves, only slower); otherwise
+    /// replaces it with one that also serves what the old one did (the new weights win, the cut
+    /// takes both policies' dimensions), so policies taking turns on one cluster do not rebuild
     /// it each turn. Costs O(log n) per later change of a machine.
-    pub(crate) fn index_space(&mut self, normalised: Option<&[f64]>, capacity: bool) {
+    pub(crate) fn index_space(&mut self, normalised: Option<&[f64]>, capacity: bool, scored: &[bool]) {
         let old = self.space.as_deref();
         let keyed = |s: &KdIndex| normalised.is_none_or(|w| s.serves(w));
         if old.is_some_and(|s| keyed(s) && (!capacity || s.keeps_capacity())) {
@@ -356,6 +358,10 @@ impl Cluster {
             .map(<[f64]>::to_vec)
             .or_else(|| old.and_then(KdIndex::normalised).map(<[f64]>::to_vec));
         let capacity = capacity || old.is_some_and(KdIndex::keeps_capacity);
+        let cut_by: Vec<bool> = match old {
+            Some(old) => scored.iter().zip(old.cut_by()).map(|(a, b)| *a || *b).collect(),
+            None => scored.to_vec(),
+        };
         self.space = Some(Box::new(KdIndex::new(
             self.dims,
             normalised.as_deref(),
@@ -363,6 +369,7 @@ impl Cluster {
             &self.free,
             &self.available,
             capacity.then_some(self.capacity.as_slice()),
+            &cut_by,
         )));
     }
 

@@ -238,19 +238,22 @@ impl Policy {
         if c.dims() != self.schema.len() {
             return;
         }
+        // The k-d tree is cut only by the dimensions the score reads.
+        let scored: Vec<bool> = self.weights.values().iter().map(|&w| w != 0.0).collect();
         match self.rule {
             Rule::One(Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _)) if c.dims() > 1 => {
-                c.index_space(Some(self.weights.normalised()), false);
+                c.index_space(Some(self.weights.normalised()), false, &scored);
             }
             Rule::One(Kind::Fit(fit) | Kind::Decreasing(fit, _)) if matches!(fit, Fit::Best | Fit::Worst) => {
                 c.index_residual(self.weights.normalised(), fit == Fit::Worst);
             }
-            Rule::One(Kind::DotProduct | Kind::L2Norm) => c.index_space(None, false),
+            Rule::One(Kind::DotProduct | Kind::L2Norm) => c.index_space(None, false, &scored),
             Rule::One(Kind::KubeLeastAllocated | Kind::KubeMostAllocated | Kind::FenzoCpuMem) => {
-                c.index_space(None, true);
+                c.index_space(None, true, &scored);
             }
             Rule::Sum(ref parts) => {
-                c.index_space(None, parts.iter().any(|&(k, _)| score::needs_capacity(k)));
+                let capacity = parts.iter().any(|&(k, _)| score::needs_capacity(k));
+                c.index_space(None, capacity, &scored);
             }
             _ => {}
         }
