@@ -138,7 +138,7 @@ impl FitIndex {
         }
         if from == 0 {
             let leaf = match self.dims {
-                1 => self.descend::<1>(demand),
+                1 => self.descend_one(demand[0]),
                 2 => self.descend::<2>(demand),
                 _ => self.descend::<0>(demand),
             };
@@ -176,6 +176,22 @@ impl FitIndex {
             } else {
                 return None;
             };
+        }
+        Some(k - self.leaves)
+    }
+
+    /// [`FitIndex::descend`] in one dimension, where it always ends at the answer: a node that
+    /// holds the demand has a child that does, the left one unless only the right one does. One
+    /// comparison per level and no branch to mispredict.
+    #[inline]
+    fn descend_one(&self, demand: u64) -> Option<usize> {
+        let max = &self.max[..2 * self.leaves];
+        if max[1] <= demand {
+            return None;
+        }
+        let mut k = 1;
+        while k < self.leaves {
+            k = 2 * k + usize::from(max[2 * k] <= demand);
         }
         Some(k - self.leaves)
     }

@@ -36,7 +36,7 @@ pub fn satyr_weight(list: &ResourceTable, coefficients: &Weights) -> Vec<f64> {
 }
 pub(crate) use score::score as kind_score;
 pub(crate) use score::splitmix64;
-pub(crate) use size::{decreasing_order, sizes};
+pub(crate) use size::{decreasing_order, decreasing_sizes};
 
 /// The three dimensions satyr knows; everything else is invisible to its weights.
 pub const SATYR_DIMENSIONS: [&str; 3] = ["cpus", "mem", "disk"];
@@ -389,12 +389,9 @@ impl Policy {
                     items,
                     self.weights.values(),
                 ))),
-                Kind::Decreasing(_, size) => Some(decreasing_order(&sizes(
-                    size,
-                    items,
-                    c.inv_reference(),
-                    &self.weights,
-                ))),
+                Kind::Decreasing(_, size) => {
+                    Some(decreasing_sizes(size, items, c.inv_reference(), &self.weights))
+                }
                 Kind::DotProduct | Kind::L2Norm | Kind::Drf => None,
                 _ => Some(input()),
             },

@@ -14,21 +14,9 @@ pub(crate) fn sizes(size: Size, items: &ResourceTable, inv_reference: &[f64], w:
     let dims = items.dims();
     let s = |row: &[u64], d: usize| row[d] as f64 * inv_reference[d];
     let weights = w.values();
-    let averages: Vec<f64> = if size == Size::AvgSum && !items.is_empty() {
-        let n = items.len() as f64;
-        (0..dims)
-            .map(|d| items.rows().map(|row| s(row, d)).sum::<f64>() / n)
-            .collect()
-    } else {
-        vec![1.0; dims]
-    };
-    // One weighted dimension (the one-dimensional case): its term is the size, no per-row sort.
-    let weighted: Vec<usize> = (0..dims).filter(|&d| weights[d] != 0.0).collect();
-    if let [d] = weighted[..] {
-        if matches!(size, Size::Sum | Size::Max | Size::AvgSum) {
-            let factor = if size == Size::AvgSum { averages[d] } else { 1.0 };
-            return items.rows().map(|row| weights[d] * factor * s(row, d)).collect();
-        }
+    let averages = averages(size, items, inv_reference);
+    if let Some((d, factor)) = one_term(size, w, &averages) {
+        return items.rows().map(|row| factor * s(row, d)).collect();
     }
     let mut terms: Vec<f64> = Vec::with_capacity(dims);
     items
@@ -52,10 +40,66 @@ pub(crate) fn sizes(size: Size, items: &ResourceTable, inv_reference: &[f64], w:
         .collect()
 }
 
-/// Item indices sorted by decreasing key, stable: equal keys keep input order.
+/// avg-sum's per-dimension mean normalised demand over the batch (1 for the other sizes).
+fn averages(size: Size, items: &ResourceTable, inv_reference: &[f64]) -> Vec<f64> {
+    if size != Size::AvgSum || items.is_empty() {
+        return vec![1.0; items.dims()];
+    }
+    let n = items.len() as f64;
+    (0..items.dims())
+        .map(|d| {
+            items
+                .rows()
+                .map(|row| row[d] as f64 * inv_reference[d])
+                .sum::<f64>()
+                / n
+        })
+        .collect()
+}
+
+/// When one dimension is weighted and the size is its term alone (sum, max and avg-sum of one
+/// term): that dimension and the factor its normalised amount is multiplied by.
+fn one_term(size: Size, w: &Weights, averages: &[f64]) -> Option<(usize, f64)> {
+    let weights = w.values();
+    let mut weighted = (0..weights.len()).filter(|&d| weights[d] != 0.0);
+    let (Some(d), None) = (weighted.next(), weighted.next()) else {
+        return None;
+    };
+    let factor = match size {
+        Size::Sum | Size::Max => 1.0,
+        Size::AvgSum => averages[d],
+        Size::L2 | Size::Product => return None,
+    };
+    Some((d, weights[d] * factor))
+}
+
+/// The decreasing policies' processing order: item indices by decreasing [`sizes`], stable, with
+/// sizes within float noise of each other counted as equal (as [`decreasing_order`]).
 ///
-/// Keys within float noise of each other (see [`TIE`](crate::policy::TIE)) count as equal: after the sort, each run
-/// of keys that close to the run's first key is put back in input order.
+/// When the size is one dimension's term, the radix sort runs on the integer amounts (two byte
+/// passes for amounts below 65,536, instead of eight on the float bits) and the sizes are
+/// computed from the sorted amounts. The order is the same: the size `factor · (amount ·
+/// inv_reference)` is non-decreasing in the amount (`fl` conversion and products by non-negative
+/// numbers are monotone), so the amounts' decreasing order is the sizes' decreasing order up to
+/// equal sizes, and those share a run of the fix-up that puts each run in input order.
+pub(crate) fn decreasing_sizes(
+    size: Size,
+    items: &ResourceTable,
+    inv_reference: &[f64],
+    w: &Weights,
+) -> Vec<u32> {
+    let averages = averages(size, items, inv_reference);
+    match one_term(size, w, &averages) {
+        Some((d, factor)) => {
+            let inv = inv_reference[d];
+            decreasing_by(items.rows().map(|row| !row[d]), |bits| {
+                factor * (!bits as f64 * inv)
+            })
+        }
+        None => decreasing_order(&sizes(size, items, inv_reference, w)),
+    }
+}
+
 /// `f64::total_cmp`'s order as an unsigned integer: flip every bit of negative numbers, only the
 /// sign bit of the others.
 #[inline]
@@ -99,29 +143,44 @@ fn sort_pairs(pairs: &mut Vec<(u64, u32)>) {
     }
 }
 
+/// Item indices sorted by decreasing key, stable: equal keys keep input order.
+///
+/// Keys within float noise of each other (see [`TIE`](crate::policy::TIE)) count as equal: after
+/// the sort, each run of keys that close to the run's first key is put back in input order.
 pub(crate) fn decreasing_order(keys: &[f64]) -> Vec<u32> {
-    // Sorting (key, index) pairs in place is the stable decreasing sort (the index breaks exact
-    // ties) without looking keys up through the indices, which misses the cache on large batches.
-    let mut pairs: Vec<(u64, u32)> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, &k)| (!total_order_bits(k), i as u32))
-        .collect();
+    decreasing_by(keys.iter().map(|&k| !total_order_bits(k)), |bits| {
+        from_total_order_bits(!bits)
+    })
+}
+
+/// [`decreasing_order`] of the keys `key(bits_i)`, sorted by the integers `bits_i` in increasing
+/// order: `bits_i < bits_j` must imply `key(bits_i) >= key(bits_j)`.
+fn decreasing_by(bits: impl Iterator<Item = u64>, key: impl Fn(u64) -> f64) -> Vec<u32> {
+    // Sorting (bits, index) pairs in place is the stable sort (the index breaks exact ties)
+    // without looking keys up through the indices, which misses the cache on large batches.
+    let mut pairs: Vec<(u64, u32)> = bits.enumerate().map(|(i, b)| (b, i as u32)).collect();
     sort_pairs(&mut pairs);
-    let mut order: Vec<u32> = pairs.into_iter().map(|(_, i)| i).collect();
+    // Runs of keys within float noise of their first key go back to input order. The keys come
+    // from the sorted pairs, in order, not through the indices (a cache miss per item).
     let mut start = 0;
-    while start < order.len() {
-        let head = keys[order[start] as usize];
-        let len = order[start..]
+    while start < pairs.len() {
+        let head = key(pairs[start].0);
+        let len = pairs[start..]
             .iter()
-            .position(|&i| beats(head, keys[i as usize]))
-            .unwrap_or(order.len() - start);
+            .position(|p| beats(head, key(p.0)))
+            .unwrap_or(pairs.len() - start);
         if len > 1 {
-            order[start..start + len].sort_unstable();
+            pairs[start..start + len].sort_unstable_by_key(|&(_, i)| i);
         }
         start += len;
     }
-    order
+    pairs.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The inverse of [`total_order_bits`].
+#[inline]
+fn from_total_order_bits(bits: u64) -> f64 {
+    f64::from_bits(if bits >> 63 == 1 { bits & !(1 << 63) } else { !bits })
 }
 
 #[cfg(test)]
@@ -190,6 +249,52 @@ mod tests {
             expected.sort_unstable();
             sort_pairs(&mut pairs);
             assert_eq!(pairs, expected, "{n} pairs");
+        }
+    }
+
+    #[test]
+    fn sorting_on_one_dimensions_amounts_gives_the_sizes_order() {
+        let mut rng = 3u64;
+        let mut next = || {
+            rng = crate::policy::splitmix64(rng);
+            rng
+        };
+        let schema = crate::Schema::uniform(&["a", "b"], 0).unwrap();
+        for (case, n) in [0usize, 1, 700, 5000].into_iter().enumerate() {
+            // Few distinct amounts (long runs of ties), and amounts past 2^53 whose sizes
+            // collide in floats while the integers differ.
+            let amount = |r: u64| match case % 2 {
+                0 => r % 40,
+                _ => (1 << 60) + r % 4096,
+            };
+            let rows: Vec<[u64; 2]> = (0..n).map(|_| [amount(next()), next() % 1000]).collect();
+            let items = ResourceTable::from_rows(2, rows);
+            for inv in [[1e-3, 0.5], [0.0, 1.0], [1.0 / 3.0, 1.0]] {
+                for weights in ["a=1", "a=2.5,b=0", "b=1"] {
+                    let w = Weights::parse(&schema, weights).unwrap();
+                    for size in Size::ALL {
+                        let fast = decreasing_sizes(size, &items, &inv, &w);
+                        let slow = decreasing_order(&sizes(size, &items, &inv, &w));
+                        assert_eq!(fast, slow, "{n} items, {size:?}, weights {weights}, inv {inv:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn total_order_bits_round_trip() {
+        for x in [
+            0.0,
+            -0.0,
+            1.5,
+            -1.5,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::NEG_INFINITY,
+            1e-300,
+        ] {
+            assert_eq!(from_total_order_bits(total_order_bits(x)).to_bits(), x.to_bits());
         }
     }
 
