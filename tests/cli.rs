@@ -212,6 +212,21 @@ fn bad_policy_or_weights_are_rejected_with_a_hint() {
         "{}",
         stderr(&o)
     );
+    let o = packsim(&[
+        "pack",
+        "-p",
+        "first-fit@sample=2",
+        "-b",
+        "examples/bins.csv",
+        "-i",
+        "examples/items.csv",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("`first-fit` does not score machines, so it cannot sample them"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -510,6 +525,44 @@ fn compare_stops_and_resumes_from_the_command_line() {
     let o = packsim(&grid);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("6 runs in"), "{}", stdout(&o));
+}
+
+/// A sampled policy runs through the whole grid under its own name. On the default cluster of 64
+/// machines kube-scheduler's default sample holds every machine, so its results are best fit's to
+/// the last digit; a sample of 2 machines gives other results.
+#[test]
+fn compare_runs_sampled_policies_beside_exact_ones() {
+    let out = tempfile::tempdir().unwrap();
+    let o = packsim(&[
+        "compare",
+        "-o",
+        out.path().to_str().unwrap(),
+        "-p",
+        "best-fit,best-fit@sample=kube,best-fit@sample=2",
+        "-m",
+        "global,arrive-only",
+        "--seeds",
+        "1..2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let results = std::fs::read_to_string(out.path().join("results.csv")).unwrap();
+    // (policy, model, seed, metric) -> value, from `run,workload,cluster,policy,model,seed,...`.
+    let values = |policy: &str| -> Vec<String> {
+        results
+            .lines()
+            .filter(|l| l.split(',').nth(3) == Some(policy))
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                format!("{} {} {} {}", f[4], f[5], f[8], f[9])
+            })
+            .collect()
+    };
+    let exact = values("best-fit");
+    assert!(exact.len() > 20, "{results}");
+    assert_eq!(values("best-fit@sample=kube"), exact);
+    let two = values("best-fit@sample=2");
+    assert_eq!(two.len(), exact.len());
+    assert_ne!(two, exact);
 }
 
 #[test]

@@ -56,7 +56,7 @@ fn demands(dims: usize, rng: &mut Rng) -> Vec<Vec<u64>> {
         .collect()
 }
 
-const POLICIES: [&str; 14] = [
+const POLICIES: [&str; 17] = [
     "satyr-bfd",
     "satyr-mr",
     "next-fit",
@@ -72,6 +72,11 @@ const POLICIES: [&str; 14] = [
     "random",
     // kube-scheduler's usual scoring profile: two plugins summed.
     "kube-least-allocated*1+kube-balanced-allocation*1",
+    // Sampled, which changes decisions: a policy that cannot prune, with kube-scheduler's
+    // default sample and with 100 machines, and best fit scoring two machines as Nomad does.
+    "kube-balanced-allocation@sample=kube",
+    "kube-balanced-allocation@sample=100",
+    "best-fit@sample=2",
 ];
 
 fn online(c: &mut Criterion) {

@@ -48,6 +48,8 @@ pub struct Cluster {
     capacity: Vec<u64>,
     free: Vec<u64>,
     available: Vec<bool>,
+    /// How many of `available` are true.
+    available_count: usize,
     reference: Vec<u64>,
     inv_reference: Vec<f64>,
     total_capacity: Vec<u128>,
@@ -85,6 +87,7 @@ impl Cluster {
             capacity: Vec::new(),
             free: Vec::new(),
             available: Vec::new(),
+            available_count: 0,
             reference: vec![0; dims],
             inv_reference: vec![0.0; dims],
             total_capacity: vec![0; dims],
@@ -139,6 +142,7 @@ impl Cluster {
         self.capacity.extend_from_slice(capacity);
         self.free.extend_from_slice(capacity);
         self.available.push(true);
+        self.available_count += 1;
         for (d, &c) in capacity.iter().enumerate() {
             self.total_capacity[d] += u128::from(c);
             self.total_free[d] += u128::from(c);
@@ -224,6 +228,11 @@ impl Cluster {
         self.available.len()
     }
 
+    /// Number of machines that are available (may receive new tasks).
+    pub fn available_count(&self) -> usize {
+        self.available_count
+    }
+
     /// True when the cluster has no machines.
     pub fn is_empty(&self) -> bool {
         self.available.is_empty()
@@ -269,6 +278,11 @@ impl Cluster {
     pub fn set_available(&mut self, m: MachineId, available: bool) {
         if self.available[m.index()] != available {
             self.available[m.index()] = available;
+            if available {
+                self.available_count += 1;
+            } else {
+                self.available_count -= 1;
+            }
             let i = m.index() * self.dims;
             self.index.set(m.index(), &self.free[i..i + self.dims], available);
             self.touch_order(m);
@@ -757,6 +771,13 @@ impl Cluster {
                 }
             }
         }
+        let available = self.available.iter().filter(|&&a| a).count();
+        if available != self.available_count {
+            return Err(format!(
+                "{available} machines available, counted {}",
+                self.available_count
+            ));
+        }
         if total_free != self.total_free {
             return Err(format!("total free {:?} != sum {total_free:?}", self.total_free));
         }
@@ -835,7 +856,10 @@ mod tests {
         c.set_available(MachineId(1), false);
         assert_eq!(c.first_fit(&[0, 0]), None);
         assert_eq!(c.max_free(), None);
+        assert_eq!(c.available_count(), 0);
         c.set_available(MachineId(0), true);
+        c.set_available(MachineId(0), true);
+        assert_eq!(c.available_count(), 1);
         assert_eq!(c.max_free(), Some(vec![4, 4]));
         c.check_invariants().unwrap();
     }

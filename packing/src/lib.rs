@@ -37,7 +37,7 @@ pub use bounds::{LowerBounds, lower_bounds, martello_toth_l2};
 pub use cluster::{Cluster, MachineId};
 pub use gpu::{DeviceAlloc, GpuDemand, ModelSet, Request};
 pub use offline::{Items, NoHooks, PackHooks, Packing, pack, pack_opening, pack_with};
-pub use policy::{Family, Fit, Kind, Placement, Policy, Size};
+pub use policy::{Family, Fit, Kind, Placement, Policy, Sample, Size};
 pub use resources::{ResourceTable, fits};
 pub use schema::{Dim, QuantityError, Schema};
 pub use weights::Weights;

@@ -53,6 +53,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         out,
         "Scoring policies combine as a weighted sum of their 0-100 scores, as kube-scheduler sums\n\
          plugin scores: --policy 'kube-least-allocated*1+kube-balanced-allocation*2'.\n\
+         \n\
+         A scoring policy (or sum) may score only a sample of the machines where a task fits:\n\
+         the first ones found from a seeded, pseudo-random start, going up through the ids.\n\
+         This changes decisions, trading quality for speed on large clusters, so it is off\n\
+         unless a spec asks for it:\n\
+         \x20 POLICY@sample=N     N machines (Nomad's bin packing scores 2)\n\
+         \x20 POLICY@sample=P%    kube-scheduler's percentageOfNodesToScore: P% of the machines,\n\
+         \x20                     at least 100 (all of them when there are fewer)\n\
+         \x20 POLICY@sample=kube  kube-scheduler's default: 50 - machines/125 percent, at least 5%\n\
+         Compare a policy with and without it to see the cost: packsim compare -p\n\
+         kube-balanced-allocation,kube-balanced-allocation@sample=kube\n\
+         \n\
          `packsim policies NAME` prints one policy's full definition; --long prints them all."
     )?;
     Ok(())

@@ -8,6 +8,7 @@
 mod gpu;
 pub mod kind;
 mod record;
+mod sample;
 mod satyr;
 mod score;
 mod size;
@@ -16,6 +17,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use kind::{Family, Fit, Kind, Size};
+pub use sample::Sample;
 
 use crate::cluster::{Cluster, MachineId};
 use crate::frag::TargetWorkload;
@@ -55,6 +57,8 @@ pub struct Policy {
     rule: Rule,
     weights: Weights,
     seed: u64,
+    /// Score only some of the machines where a task fits (an explicit trade of quality for speed).
+    sample: Option<Sample>,
     schema: Schema,
     /// FGD's target workload (the task classes fragmentation is measured against).
     target: Option<Arc<TargetWorkload>>,
@@ -67,6 +71,7 @@ impl PartialEq for Policy {
         self.rule == other.rule
             && self.weights == other.weights
             && self.seed == other.seed
+            && self.sample == other.sample
             && self.schema == other.schema
             && self.target == other.target
     }
@@ -76,9 +81,20 @@ impl Policy {
     /// Parses a policy spec for machines and tasks of `schema`, with the policy's default weights.
     ///
     /// A spec is a policy name (`best-fit`, see [`Kind::all`]) or a weighted sum of scoring
-    /// policies, `kube-least-allocated*1+kube-balanced-allocation*2`, where a missing `*w` means 1.
+    /// policies, `kube-least-allocated*1+kube-balanced-allocation*2`, where a missing `*w` means 1,
+    /// optionally followed by `@sample=N`, `@sample=P%` or `@sample=kube` (see [`Sample`]).
     pub fn parse(spec: &str, schema: &Schema) -> Result<Policy, Error> {
         let spec = spec.trim();
+        if let Some((rule, option)) = spec.split_once('@') {
+            let value = option.trim().strip_prefix("sample=").ok_or_else(|| {
+                Error::Policy(format!(
+                    "unknown option `@{}` in `{spec}`; the option is `@sample=N`, `@sample=P%` or \
+                     `@sample=kube`",
+                    option.trim()
+                ))
+            })?;
+            return Policy::parse(rule, schema)?.with_sample(Some(Sample::parse(value)?));
+        }
         if !spec.contains('+') && !spec.contains('*') {
             return Policy::from_kind(parse_kind(spec)?, schema);
         }
@@ -112,6 +128,7 @@ impl Policy {
             rule: Rule::Sum(parts),
             weights: default_weights(Kind::KubeLeastAllocated, schema)?,
             seed: 0,
+            sample: None,
             schema: schema.clone(),
             target: None,
             memo: Arc::default(),
@@ -124,6 +141,7 @@ impl Policy {
             rule: Rule::One(kind),
             weights: default_weights(kind, schema)?,
             seed: 0,
+            sample: None,
             schema: schema.clone(),
             target: None,
             memo: Arc::default(),
@@ -187,14 +205,45 @@ impl Policy {
         self
     }
 
-    /// The canonical spec: the kind's name, or `a*2+b*1` for a sum.
+    /// The same policy scoring only a sample of the machines where a task fits (`None`: all
+    /// of them). Only policies that score machines can sample: scoring policies and their sums,
+    /// and best and worst fit with their decreasing variants.
+    pub fn with_sample(mut self, sample: Option<Sample>) -> Result<Policy, Error> {
+        let scores = match self.rule {
+            Rule::One(kind) => {
+                kind.is_scoring() || matches!(kind, Kind::Decreasing(Fit::Best | Fit::Worst, _))
+            }
+            Rule::Sum(_) => true,
+        };
+        if sample.is_some() && !scores {
+            return Err(Error::Policy(format!(
+                "`{}` does not score machines, so it cannot sample them; scoring policies are {}",
+                self.name(),
+                scoring_names()
+            )));
+        }
+        self.sample = sample;
+        Ok(self)
+    }
+
+    /// The policy's sampling option, if it has one.
+    pub fn sample(&self) -> Option<Sample> {
+        self.sample
+    }
+
+    /// The canonical spec: the kind's name, or `a*2+b*1` for a sum, then `@sample=...` if the
+    /// policy samples.
     pub fn name(&self) -> String {
-        match &self.rule {
+        let rule = match &self.rule {
             Rule::One(kind) => kind.name(),
             Rule::Sum(parts) => {
                 let terms: Vec<String> = parts.iter().map(|(k, m)| format!("{k}*{m}")).collect();
                 terms.join("+")
             }
+        };
+        match self.sample {
+            Some(sample) => format!("{rule}@sample={sample}"),
+            None => rule,
         }
     }
 
@@ -234,8 +283,10 @@ impl Policy {
     ///   the sum of the parts' bounds.
     ///
     /// Other policies need nothing: first fit and next fit use the cluster's own segment tree.
+    ///
+    /// A sampled policy keeps none: it finds its sample through the first-fit tree.
     pub fn prepare(&self, c: &mut Cluster) {
-        if c.dims() != self.schema.len() {
+        if c.dims() != self.schema.len() || self.sample.is_some() {
             return;
         }
         // The k-d tree is cut only by the dimensions the score reads.
@@ -318,6 +369,13 @@ impl Policy {
             return None;
         }
         let w = &self.weights;
+        if let Some(sample) = self.sample {
+            // A sample as large as the cluster holds every machine that fits: the exact decision.
+            let n = sample.machines(c.available_count());
+            if n < c.available_count() {
+                return sample::choose(c, demand, n, self.seed, fit, |m| self.rule_score(c, m, demand));
+            }
+        }
         match &self.rule {
             Rule::One(kind) => match *kind {
                 Kind::SatyrFf
@@ -335,12 +393,7 @@ impl Policy {
                 k => score::best_machine(k, c, demand, w, self.seed, fit),
             },
             Rule::Sum(parts) => {
-                let sum = |m| {
-                    parts
-                        .iter()
-                        .map(|&(k, mult)| mult * score::score(k, c, m, demand, w, self.seed))
-                        .sum()
-                };
+                let sum = |m| self.rule_score(c, m, demand);
                 // The same sum of the parts' bounds is a bound (multipliers are positive, and
                 // `fl` products and sums are monotone).
                 let bound = |s: Span<'_>| {
@@ -362,19 +415,25 @@ impl Policy {
         if !c.fits(m, demand) {
             return None;
         }
-        let w = &self.weights;
         match &self.rule {
             Rule::One(kind) => {
                 let scoring =
                     kind.is_scoring() || matches!(kind, Kind::Decreasing(Fit::Best | Fit::Worst, _));
-                scoring.then(|| score::score(*kind, c, m, demand, w, self.seed))
+                scoring.then(|| self.rule_score(c, m, demand))
             }
-            Rule::Sum(parts) => Some(
-                parts
-                    .iter()
-                    .map(|&(k, mult)| mult * score::score(k, c, m, demand, w, self.seed))
-                    .sum(),
-            ),
+            Rule::Sum(_) => Some(self.rule_score(c, m, demand)),
+        }
+    }
+
+    /// The score of a scoring rule (a scoring kind or a sum) for `demand` on `m`.
+    fn rule_score(&self, c: &Cluster, m: MachineId, demand: &[u64]) -> f64 {
+        let w = &self.weights;
+        match &self.rule {
+            Rule::One(kind) => score::score(*kind, c, m, demand, w, self.seed),
+            Rule::Sum(parts) => parts
+                .iter()
+                .map(|&(k, mult)| mult * score::score(k, c, m, demand, w, self.seed))
+                .sum(),
         }
     }
 

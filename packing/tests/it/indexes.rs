@@ -45,7 +45,7 @@ fn indexed(schema: &Schema) -> Vec<Policy> {
 /// The scan every indexed policy must agree with, the scoring rule by its definition: the
 /// highest score among machines where the demand fits, then the lowest id whose score is within
 /// 1e-12 (relative) of it.
-fn scan(policy: &Policy, c: &Cluster, demand: &[u64]) -> Option<MachineId> {
+pub(crate) fn scan(policy: &Policy, c: &Cluster, demand: &[u64]) -> Option<MachineId> {
     let scores: Vec<(MachineId, f64)> = c
         .machine_ids()
         .filter_map(|m| policy.score(c, m, demand).map(|s| (m, s)))
@@ -59,8 +59,9 @@ fn scan(policy: &Policy, c: &Cluster, demand: &[u64]) -> Option<MachineId> {
     scores.iter().find(|s| s.1 >= floor).map(|s| s.0)
 }
 
+/// One step of a cluster's history.
 #[derive(Clone, Debug)]
-enum Op {
+pub(crate) enum Op {
     Allocate(Vec<u64>),
     Release(usize),
     Toggle(usize),
@@ -81,7 +82,9 @@ fn op(dims: usize, small: bool) -> impl Strategy<Value = Op> {
     ]
 }
 
-fn case(
+/// A number of dimensions, whether amounts are small (many ties), machine capacities, and a
+/// history.
+pub(crate) fn case(
     dims: std::ops::RangeInclusive<usize>,
     machines: std::ops::Range<usize>,
     steps: std::ops::Range<usize>,
@@ -111,36 +114,48 @@ fn decisions_equal_the_scan(dims: usize, caps: &[Vec<u64>], ops: &[Op]) -> Resul
         policy.prepare(&mut c);
         let mut placed: Vec<(MachineId, Vec<u64>)> = Vec::new();
         for op in ops {
-            match op {
-                Op::Allocate(demand) => {
-                    let chosen = policy.choose(&c, demand);
-                    prop_assert_eq!(chosen, scan(&policy, &c, demand), "{} on {:?}", name, demand);
-                    if let Some(m) = chosen {
-                        c.allocate(m, demand).unwrap();
-                        placed.push((m, demand.clone()));
-                    }
-                }
-                Op::Release(k) if !placed.is_empty() => {
-                    let (m, demand) = placed.swap_remove(k % placed.len());
-                    c.release(m, &demand).unwrap();
-                }
-                Op::Toggle(k) => {
-                    let m = MachineId((k % c.len()) as u32);
-                    c.set_available(m, !c.is_available(m));
-                }
-                Op::Grow(k, extra) => {
-                    let m = MachineId((k % c.len()) as u32);
-                    let bigger: Vec<u64> = c.capacity(m).iter().map(|x| x + extra).collect();
-                    c.set_capacity(m, &bigger).unwrap();
-                }
-                Op::Add(capacity) => {
-                    c.add_machine(capacity);
-                }
-                Op::Release(_) => {}
+            if let Op::Allocate(demand) = op {
+                let chosen = policy.choose(&c, demand);
+                prop_assert_eq!(chosen, scan(&policy, &c, demand), "{} on {:?}", name, demand);
             }
+            apply(&mut c, op, &mut placed, |c, demand| policy.choose(c, demand));
         }
     }
     Ok(())
+}
+
+/// Carries out `op` on `c`, allocating where `choose` says; `placed` holds the allocations made.
+pub(crate) fn apply(
+    c: &mut Cluster,
+    op: &Op,
+    placed: &mut Vec<(MachineId, Vec<u64>)>,
+    choose: impl Fn(&Cluster, &[u64]) -> Option<MachineId>,
+) {
+    match op {
+        Op::Allocate(demand) => {
+            if let Some(m) = choose(c, demand) {
+                c.allocate(m, demand).unwrap();
+                placed.push((m, demand.clone()));
+            }
+        }
+        Op::Release(k) if !placed.is_empty() => {
+            let (m, demand) = placed.swap_remove(k % placed.len());
+            c.release(m, &demand).unwrap();
+        }
+        Op::Toggle(k) => {
+            let m = MachineId((k % c.len()) as u32);
+            c.set_available(m, !c.is_available(m));
+        }
+        Op::Grow(k, extra) => {
+            let m = MachineId((k % c.len()) as u32);
+            let bigger: Vec<u64> = c.capacity(m).iter().map(|x| x + extra).collect();
+            c.set_capacity(m, &bigger).unwrap();
+        }
+        Op::Add(capacity) => {
+            c.add_machine(capacity);
+        }
+        Op::Release(_) => {}
+    }
 }
 
 proptest! {

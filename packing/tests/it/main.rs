@@ -3,4 +3,5 @@
 mod indexes;
 mod properties;
 mod reference;
+mod sample;
 mod satyr;
