@@ -873,13 +873,20 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
     }
 
     fn sample(&mut self) {
+        // The distinct queued shapes, not every queued run: the same minimal shapes, at a cost
+        // that does not grow with the queue (millions of runs when placement falls behind, where
+        // collecting and sorting them took most of a replay's time).
         let shapes = minimal_shapes(
-            self.pending
-                .values()
-                .map(|run| Shape {
-                    demand: run.task.demand.clone(),
-                    gpu: run.task.gpu,
-                    models: run.task.models,
+            self.shapes
+                .by_size
+                .iter()
+                .map(|&(_, id)| {
+                    let task = &self.shapes.template[id as usize];
+                    Shape {
+                        demand: task.demand.clone(),
+                        gpu: task.gpu,
+                        models: task.models,
+                    }
                 })
                 .collect(),
         );
