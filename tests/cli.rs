@@ -184,48 +184,25 @@ fn bad_input_is_a_one_line_error_with_file_line_and_value() {
 
 #[test]
 fn bad_policy_or_weights_are_rejected_with_a_hint() {
-    let o = packsim(&[
-        "pack",
-        "-p",
-        "frist-fit",
-        "-b",
-        "examples/bins.csv",
-        "-i",
-        "examples/items.csv",
-    ]);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("did you mean `first-fit`?"), "{}", stderr(&o));
-    let o = packsim(&[
-        "pack",
-        "-p",
-        "best-fit",
-        "-w",
-        "cpus=-1",
-        "-b",
-        "examples/bins.csv",
-        "-i",
-        "examples/items.csv",
-    ]);
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("weight -1 is not a finite non-negative number"),
-        "{}",
+    // `packsim pack` on the example files with `options`, which must fail: its error message.
+    let rejected = |options: &[&str]| {
+        let mut args = vec!["pack", "-b", "examples/bins.csv", "-i", "examples/items.csv"];
+        args.extend_from_slice(options);
+        let o = packsim(&args);
+        assert!(!o.status.success(), "{options:?} was accepted");
         stderr(&o)
+    };
+    let err = rejected(&["-p", "frist-fit"]);
+    assert!(err.contains("did you mean `first-fit`?"), "{err}");
+    let err = rejected(&["-p", "best-fit", "-w", "cpus=-1"]);
+    assert!(
+        err.contains("weight -1 is not a finite non-negative number"),
+        "{err}"
     );
-    let o = packsim(&[
-        "pack",
-        "-p",
-        "first-fit@sample=2",
-        "-b",
-        "examples/bins.csv",
-        "-i",
-        "examples/items.csv",
-    ]);
-    assert!(!o.status.success());
+    let err = rejected(&["-p", "first-fit@sample=2"]);
     assert!(
-        stderr(&o).contains("`first-fit` does not score machines, so it cannot sample them"),
-        "{}",
-        stderr(&o)
+        err.contains("`first-fit` does not score machines, so it cannot sample them"),
+        "{err}"
     );
 }
 

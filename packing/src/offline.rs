@@ -88,25 +88,20 @@ impl Items {
 
     /// The same items, row `k` being item `order[k]`.
     fn gathered(&self, order: &[u32]) -> Items {
-        let pick = |k: &u32| *k as usize;
+        fn take<T: Copy>(column: &Option<Vec<T>>, order: &[u32]) -> Option<Vec<T>> {
+            column
+                .as_ref()
+                .map(|c| order.iter().map(|&i| c[i as usize]).collect())
+        }
         let mut demands = ResourceTable::with_capacity(self.demands.dims(), order.len());
-        for k in order {
-            demands.push(self.demands.row(pick(k)));
+        for &i in order {
+            demands.push(self.demands.row(i as usize));
         }
         Items {
             demands,
-            groups: self
-                .groups
-                .as_ref()
-                .map(|g| order.iter().map(|k| g[pick(k)]).collect()),
-            gpus: self
-                .gpus
-                .as_ref()
-                .map(|g| order.iter().map(|k| g[pick(k)]).collect()),
-            models: self
-                .models
-                .as_ref()
-                .map(|m| order.iter().map(|k| m[pick(k)]).collect()),
+            groups: take(&self.groups, order),
+            gpus: take(&self.gpus, order),
+            models: take(&self.models, order),
         }
     }
 

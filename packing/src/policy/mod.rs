@@ -209,13 +209,7 @@ impl Policy {
     /// of them). Only policies that score machines can sample: scoring policies and their sums,
     /// and best and worst fit with their decreasing variants.
     pub fn with_sample(mut self, sample: Option<Sample>) -> Result<Policy, Error> {
-        let scores = match self.rule {
-            Rule::One(kind) => {
-                kind.is_scoring() || matches!(kind, Kind::Decreasing(Fit::Best | Fit::Worst, _))
-            }
-            Rule::Sum(_) => true,
-        };
-        if sample.is_some() && !scores {
+        if sample.is_some() && !self.scores_machines() {
             return Err(Error::Policy(format!(
                 "`{}` does not score machines, so it cannot sample them; scoring policies are {}",
                 self.name(),
@@ -224,6 +218,17 @@ impl Policy {
         }
         self.sample = sample;
         Ok(self)
+    }
+
+    /// True when the policy's decision is the highest score over the machines (a scoring kind,
+    /// best or worst fit and their decreasing variants, or a sum).
+    fn scores_machines(&self) -> bool {
+        match self.rule {
+            Rule::One(kind) => {
+                kind.is_scoring() || matches!(kind, Kind::Decreasing(Fit::Best | Fit::Worst, _))
+            }
+            Rule::Sum(_) => true,
+        }
     }
 
     /// The policy's sampling option, if it has one.
@@ -284,7 +289,8 @@ impl Policy {
     ///
     /// Other policies need nothing: first fit and next fit use the cluster's own segment tree.
     ///
-    /// A sampled policy keeps none: it finds its sample through the first-fit tree.
+    /// A sampled policy keeps none: it finds its sample by stepping through the machines (see
+    /// [`Sample`]), and scans when the sample holds the whole cluster.
     pub fn prepare(&self, c: &mut Cluster) {
         if c.dims() != self.schema.len() || self.sample.is_some() {
             return;
@@ -415,14 +421,7 @@ impl Policy {
         if !c.fits(m, demand) {
             return None;
         }
-        match &self.rule {
-            Rule::One(kind) => {
-                let scoring =
-                    kind.is_scoring() || matches!(kind, Kind::Decreasing(Fit::Best | Fit::Worst, _));
-                scoring.then(|| self.rule_score(c, m, demand))
-            }
-            Rule::Sum(_) => Some(self.rule_score(c, m, demand)),
-        }
+        self.scores_machines().then(|| self.rule_score(c, m, demand))
     }
 
     /// The score of a scoring rule (a scoring kind or a sum) for `demand` on `m`.

@@ -7,8 +7,9 @@
 //! The indexes, by contrast, never change a decision.
 //!
 //! Which machines: the first `n` found where the task fits, going up through the machine ids
-//! from a pseudo-random start and wrapping around, found through the cluster's first-fit tree
-//! (O(log m) each in one dimension). The start is a hash of the seed and the cluster's
+//! from a pseudo-random start and wrapping around; found by stepping from machine to machine,
+//! and in one dimension by jumping through the first-fit tree past runs of machines that do not
+//! fit. The start is a hash of the seed and the cluster's
 //! generation, so a decision stays a function of the state and the seed, and consecutive
 //! decisions look at different machines. kube-scheduler instead starts where its previous search
 //! stopped. Both spread the searches over the cluster. Among the scored machines the policy's

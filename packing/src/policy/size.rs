@@ -15,9 +15,6 @@ pub(crate) fn sizes(size: Size, items: &ResourceTable, inv_reference: &[f64], w:
     let s = |row: &[u64], d: usize| row[d] as f64 * inv_reference[d];
     let weights = w.values();
     let averages = averages(size, items, inv_reference);
-    if let Some((d, factor)) = one_term(size, w, &averages) {
-        return items.rows().map(|row| factor * s(row, d)).collect();
-    }
     let mut terms: Vec<f64> = Vec::with_capacity(dims);
     items
         .rows()
