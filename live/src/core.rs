@@ -284,6 +284,9 @@ pub struct Core {
 impl Core {
     /// A core that will place tasks with `policy`, resuming from `snapshot` if given.
     pub fn new(config: Config, policy: Policy, snapshot: Option<Snapshot>) -> Result<Core, crate::Error> {
+        policy
+            .check_batch()
+            .map_err(|e| crate::Error::Policy(e.to_string()))?;
         let mut core = Core {
             config,
             policy,
@@ -692,7 +695,8 @@ impl Core {
             &bins,
             |b| ceiling.get(&b.agent).cloned().unwrap_or_else(|| b.free.clone()),
             &demands,
-        );
+        )
+        .expect("the policy packs batches: checked in Core::new");
         let mut per_bin: Vec<Vec<usize>> = vec![Vec::new(); bins.len()];
         for (k, d) in decision.iter().enumerate() {
             if let Some(b) = d {

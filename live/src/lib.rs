@@ -50,6 +50,9 @@ pub enum Error {
     /// The master refused the framework for good (repeated ERROR events).
     #[error("{0}")]
     Aborted(String),
+    /// A policy that cannot place batches of offers (see `packing::Policy::check_batch`).
+    #[error("policy: {0}")]
+    Policy(String),
     /// The framework's driver stopped before the task's outcome was known.
     #[error("the framework stopped before the task finished")]
     Stopped,

@@ -86,15 +86,17 @@ pub fn bins(offers: &[Offer]) -> Vec<Bin> {
 
 /// Decides where `demands` go among `bins` with `policy`, exactly as `packing::pack_with` does for
 /// the simulator: each bin is a machine whose capacity is `capacity(bin)` (at least its offer) and
-/// whose free amount is the offer. Returns the bin index of each task, `None` if it waits.
+/// whose free amount is the offer. Returns the bin index of each task, `None` if it waits; an
+/// error when the policy cannot place batches ([`Policy::check_batch`]).
 pub fn place(
     policy: &Policy,
     bins: &[Bin],
     capacity: impl Fn(&Bin) -> Vec<u64>,
     demands: &[Vec<u64>],
-) -> Vec<Option<usize>> {
+) -> Result<Vec<Option<usize>>, packing::Error> {
+    policy.check_batch()?;
     if bins.is_empty() || demands.is_empty() {
-        return vec![None; demands.len()];
+        return Ok(vec![None; demands.len()]);
     }
     let dims = DIMENSIONS.len();
     let mut cluster = Cluster::new(dims);
@@ -112,12 +114,12 @@ pub fn place(
     for d in demands {
         table.push(d);
     }
-    let packing = pack_with(policy, &mut cluster, &Items::new(table), &mut NoHooks, false);
-    packing
+    let packing = pack_with(policy, &mut cluster, &Items::new(table), &mut NoHooks, false)?;
+    Ok(packing
         .assignment()
         .iter()
         .map(|m| m.map(packing::MachineId::index))
-        .collect()
+        .collect())
 }
 
 /// What is left of a bin's offered resources while tasks are carved from it.
@@ -351,14 +353,16 @@ mod tests {
             &b,
             |b| b.free.clone(),
             &demands,
-        );
+        )
+        .unwrap();
         assert_eq!(ff, vec![Some(0), Some(0)]);
         let bf = place(
             &Policy::parse("best-fit", &s).unwrap(),
             &b,
             |b| b.free.clone(),
             &demands,
-        );
+        )
+        .unwrap();
         // Best fit puts the 1-cpu task on the smaller offer; the 2-cpu task no longer fits there.
         assert_eq!(bf, vec![Some(1), Some(0)]);
     }

@@ -173,7 +173,7 @@ fn offline_ffd(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(n), &items, |b, items| {
             b.iter_batched(
                 || bins.clone(),
-                |mut cluster| black_box(pack(&policy, &mut cluster, items).machines_used()),
+                |mut cluster| black_box(pack(&policy, &mut cluster, items).unwrap().machines_used()),
                 BatchSize::LargeInput,
             );
         });

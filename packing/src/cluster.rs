@@ -4,10 +4,7 @@ use std::fmt;
 
 use crate::Error;
 use crate::gpu::{DeviceAlloc, GPU_MILLI, GpuDemand, Request, default_devices, devices_fit};
-use crate::index::FitIndex;
-use crate::kd::{KdIndex, Span};
-use crate::order::OrderIndex;
-use crate::policy::Record;
+use crate::index::{FitIndex, KdIndex, OrderIndex};
 use crate::resources::{ResourceTable, fits};
 
 /// A machine's position in its [`Cluster`]: ids are dense, start at 0, and follow insertion order.
@@ -387,6 +384,12 @@ impl Cluster {
         )));
     }
 
+    /// The id-ordered segment tree every cluster keeps.
+    #[inline]
+    pub(crate) fn fit_index(&self) -> &FitIndex {
+        &self.index
+    }
+
     /// The k-d tree, if the cluster keeps one.
     #[inline]
     pub(crate) fn space_index(&self) -> Option<&KdIndex> {
@@ -674,78 +677,6 @@ impl Cluster {
     /// The machine of the latest allocation (machine 0 before any): next-fit starts here.
     pub fn cursor(&self) -> MachineId {
         MachineId(self.cursor as u32)
-    }
-
-    /// The lowest available machine id where `demand` fits, in O(log n) for one dimension.
-    pub fn first_fit(&self, demand: &[u64]) -> Option<MachineId> {
-        self.index
-            .first_fit(demand, 0, self.len())
-            .map(|m| MachineId(m as u32))
-    }
-
-    /// The machine the scoring rule ([`Record`]: highest `score`, lowest id within float noise
-    /// of it) chooses among machines passing `fit`, skipping groups of machines whose `bound`
-    /// shows they cannot win: through the k-d tree when the cluster keeps one, else through the
-    /// first-fit segment tree in id order. `bound(v)` must be at least the score of any machine
-    /// whose free amounts are below `v` in every dimension; `fit(m)` must imply that `demand` fits
-    /// on an available `m`.
-    pub(crate) fn branch_and_bound(
-        &self,
-        demand: &[u64],
-        fit: impl Fn(MachineId) -> bool,
-        score: impl Fn(MachineId) -> f64,
-        bound: impl Fn(&[u64]) -> f64,
-    ) -> Option<MachineId> {
-        if let Some(chosen) = self.best_in_space(demand, false, &fit, &score, |s| bound(s.hi)) {
-            return chosen;
-        }
-        let mut record = Record::new();
-        let fit = |m: usize| fit(MachineId(m as u32));
-        let score = |m: usize| score(MachineId(m as u32));
-        self.index
-            .branch_and_bound(demand, self.len(), &fit, &score, &bound, &mut record);
-        record.winner().map(MachineId)
-    }
-
-    /// The scoring rule's machine through the k-d tree, `None` when the cluster keeps none (or,
-    /// when `by_capacity`, none that keeps capacity ranges). `bound(span)` must be at least the
-    /// score of any machine where `demand` fits whose stored amounts (free plus one), and
-    /// capacities when `by_capacity`, lie in the [`Span`].
-    pub(crate) fn best_in_space(
-        &self,
-        demand: &[u64],
-        by_capacity: bool,
-        fit: impl Fn(MachineId) -> bool,
-        score: impl Fn(MachineId) -> f64,
-        bound: impl Fn(Span<'_>) -> f64,
-    ) -> Option<Option<MachineId>> {
-        let space = self
-            .space
-            .as_deref()
-            .filter(|s| !by_capacity || s.keeps_capacity())?;
-        let mut record = Record::new();
-        let fit = |m: usize| fit(MachineId(m as u32));
-        let score = |m: usize| score(MachineId(m as u32));
-        space.best(demand, &fit, &score, &bound, &mut record);
-        Some(record.winner().map(MachineId))
-    }
-
-    /// The lowest available machine id at or after `from` (and before `to`) where `demand` fits.
-    pub fn first_fit_in(&self, demand: &[u64], from: usize, to: usize) -> Option<MachineId> {
-        self.index
-            .first_fit(demand, from, to.min(self.len()))
-            .map(|m| MachineId(m as u32))
-    }
-
-    /// The first machine where `demand` fits, searching from `start` upwards and then wrapping
-    /// around to the machines below `start`.
-    pub fn first_fit_from(&self, start: MachineId, demand: &[u64]) -> Option<MachineId> {
-        let n = self.len();
-        let start = start.index().min(n);
-        self.index
-            .first_fit(demand, start, n)
-            .or_else(|| self.index.first_fit(demand, 0, start))
-            .map(|m| MachineId(m as u32))
     }
 
     /// Checks every internal invariant; for tests and debug assertions.

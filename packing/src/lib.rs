@@ -24,13 +24,14 @@ pub mod bounds;
 pub mod cluster;
 pub mod frag;
 pub mod gpu;
+pub mod hash;
 mod index;
-mod kd;
 pub mod offline;
-mod order;
 pub mod policy;
 pub mod resources;
+mod rule;
 pub mod schema;
+mod search;
 pub mod weights;
 
 pub use bounds::{LowerBounds, lower_bounds, martello_toth_l2};

@@ -15,8 +15,9 @@ use std::collections::BinaryHeap;
 use crate::Error;
 use crate::cluster::{Cluster, MachineId};
 use crate::gpu::{DeviceAlloc, GpuDemand, ModelSet, Request, default_devices};
-use crate::policy::{Kind, Policy, beats, kind_score};
+use crate::policy::{BatchOrder, Policy};
 use crate::resources::ResourceTable;
+use crate::rule::Record;
 
 /// A batch of items to pack: their demands and, optionally, the group (user, framework, job) of
 /// each one (read by DRF), their GPU device demands and their acceptable GPU models.
@@ -211,7 +212,7 @@ impl PackHooks for NoHooks {
 ///
 /// # Panics
 /// If the items' number of dimensions differs from the cluster's.
-pub fn pack(policy: &Policy, cluster: &mut Cluster, items: &Items) -> Packing {
+pub fn pack(policy: &Policy, cluster: &mut Cluster, items: &Items) -> Result<Packing, Error> {
     pack_with(policy, cluster, items, &mut NoHooks, false)
 }
 
@@ -228,20 +229,32 @@ pub fn pack_with(
     items: &Items,
     hooks: &mut impl PackHooks,
     stop_at_first_unplaced: bool,
-) -> Packing {
+) -> Result<Packing, Error> {
     let demands = items.demands();
     assert_eq!(
         demands.dims(),
         cluster.dims(),
         "items and machines differ in dimensions"
     );
+    policy.check_batch()?;
     policy.prepare(cluster);
     let mut packing = Packing {
         assignment: vec![None; items.len()],
         devices: vec![DeviceAlloc::None; items.len()],
         order: Vec::with_capacity(items.len()),
     };
-    if let Some(order) = policy.static_order(demands, cluster) {
+    let order = match policy.batch_order(demands, cluster) {
+        BatchOrder::Fixed(order) => order,
+        BatchOrder::BinCentric => {
+            bin_centric(policy, cluster, items, hooks, &mut packing);
+            return Ok(packing);
+        }
+        BatchOrder::Progressive => {
+            progressive_filling(policy, cluster, items, hooks, &mut packing);
+            return Ok(packing);
+        }
+    };
+    {
         // Row `k` of `in_order` is item `order[k]`. Reading a large batch's rows through a
         // decreasing order inside the loop misses the cache on every item, on the placement's
         // critical path; gathered first, the misses are independent loads that overlap (a third
@@ -263,16 +276,8 @@ pub fn pack_with(
             let placed = place_one(policy, cluster, request, i as usize, hooks, &mut packing);
             blocked = stop_at_first_unplaced && !placed;
         }
-        return packing;
     }
-    match policy.kind() {
-        Some(kind @ (Kind::DotProduct | Kind::L2Norm)) => {
-            bin_centric(policy, kind, cluster, items, hooks, &mut packing);
-        }
-        Some(Kind::Drf) => progressive_filling(policy, cluster, items, hooks, &mut packing),
-        _ => unreachable!("every other policy has a static order"),
-    }
-    packing
+    Ok(packing)
 }
 
 /// Textbook bin packing ("any fit"): the machines are bins, opened in id order; the policy chooses
@@ -284,14 +289,14 @@ pub fn pack_with(
 ///
 /// # Panics
 /// If the items' number of dimensions differs from the cluster's.
-pub fn pack_opening(policy: &Policy, cluster: &mut Cluster, items: &Items) -> Packing {
+pub fn pack_opening(policy: &Policy, cluster: &mut Cluster, items: &Items) -> Result<Packing, Error> {
     let demands = items.demands();
     assert_eq!(
         demands.dims(),
         cluster.dims(),
         "items and machines differ in dimensions"
     );
-    let Some(order) = policy.static_order(demands, cluster) else {
+    let BatchOrder::Fixed(order) = policy.batch_order(demands, cluster) else {
         return pack(policy, cluster, items);
     };
     policy.prepare(cluster);
@@ -331,7 +336,7 @@ pub fn pack_opening(policy: &Policy, cluster: &mut Cluster, items: &Items) -> Pa
     for (m, available) in ids.into_iter().zip(was_available) {
         cluster.set_available(m, available);
     }
-    packing
+    Ok(packing)
 }
 
 /// Places item `i`, whose request is `request`, with the policy's online decision; true when it
@@ -358,10 +363,11 @@ fn place_one(
     true
 }
 
-/// Fill machines in id order, each time with the remaining item of highest score.
+/// Fills machines in id order, each time with the remaining item of highest score by the policy's
+/// rule ([`Policy::rule_score`]), decided by the one scoring rule ([`Record`]: the highest score,
+/// the lowest item index among scores within float noise of it), as every decision is.
 fn bin_centric(
     policy: &Policy,
-    kind: Kind,
     c: &mut Cluster,
     items: &Items,
     hooks: &mut impl PackHooks,
@@ -370,19 +376,19 @@ fn bin_centric(
     let mut remaining: Vec<u32> = (0..items.len() as u32).collect();
     for m in c.machine_ids() {
         loop {
-            let mut best: Option<(usize, f64)> = None;
-            for (pos, &i) in remaining.iter().enumerate() {
+            let mut record = Record::new();
+            for &i in &remaining {
                 let request = items.request(i as usize);
-                if !c.fits_request(m, &request) || !hooks.eligible(i as usize, m) {
-                    continue;
-                }
-                let s = kind_score(kind, c, m, request.demand, policy.weights(), policy.seed());
-                if best.is_none_or(|(_, b)| beats(s, b)) {
-                    best = Some((pos, s));
+                if c.fits_request(m, &request) && hooks.eligible(i as usize, m) {
+                    record.offer(i, policy.rule_score(c, m, request.demand));
                 }
             }
-            let Some((pos, _)) = best else { break };
-            let i = remaining.remove(pos) as usize;
+            let Some(i) = record.winner() else { break };
+            let pos = remaining
+                .binary_search(&i)
+                .expect("the winner is a remaining item");
+            remaining.remove(pos);
+            let i = i as usize;
             let request = items.request(i);
             let devices = default_devices(c.devices(m), request.gpu).expect("the request fits its devices");
             c.allocate_request(m, &request, devices)

@@ -89,7 +89,8 @@ fn solve(suite: &str, inst: &Instance, policy: &Policy, policy_name: &str) -> Ga
     let items = Items::new(inst.items.clone());
     let mut cluster = Cluster::from_capacities(&caps);
     let start = Instant::now();
-    let packing = pack_opening(policy, &mut cluster, &items);
+    let packing =
+        pack_opening(policy, &mut cluster, &items).expect("policies are checked for batches when parsed");
     let time_us = start.elapsed().as_secs_f64() * 1e6;
     let bins = packing
         .unplaced()
@@ -133,9 +134,11 @@ pub fn run(
             let list = policies
                 .iter()
                 .map(|p| {
-                    Policy::parse(p, &schema).map_err(|e| {
-                        Error::Experiment(format!("policy `{p}` on {d}-dimensional instances: {e}"))
-                    })
+                    Policy::parse(p, &schema)
+                        .and_then(|policy| policy.check_batch().map(|()| policy))
+                        .map_err(|e| {
+                            Error::Experiment(format!("policy `{p}` on {d}-dimensional instances: {e}"))
+                        })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             parsed.insert(d, list);

@@ -184,6 +184,10 @@ pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
             input.schema.names()
         )));
     }
+    if matches!(config.model, Model::Offers(_)) {
+        // The offer model packs each round's offers as a batch: the policy must allow it.
+        policy.check_batch().map_err(|e| Error::Workload(e.to_string()))?;
+    }
     let (offers, order) = match &config.model {
         Model::Global { order } => (None, *order),
         Model::Offers(o) => (Some(*o), o.order),
@@ -791,7 +795,8 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
                 &items,
                 &mut hooks,
                 o.head_of_line,
-            );
+            )
+            .expect("the policy packs batches: checked when the run was set up");
             packing
                 .assignment()
                 .iter()

@@ -74,7 +74,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         batch = batch.with_groups(groups.clone())?;
     }
     let mut cluster = Cluster::from_capacities(&bins.table);
-    let packing = pack(&policy, &mut cluster, &batch);
+    let packing = pack(&policy, &mut cluster, &batch)?;
     let bounds = lower_bounds(&bins.table, &items.table);
     let outcome = Outcome {
         policy,

@@ -110,7 +110,7 @@ fn placement_matches_the_policy(ct: ContentType) {
     for sp in &specs {
         table.push(&sp.demand);
     }
-    let expected = pack(&policy("best-fit"), &mut cluster, &Items::new(table));
+    let expected = pack(&policy("best-fit"), &mut cluster, &Items::new(table)).unwrap();
     let ran: BTreeMap<&str, &str> = summary
         .outcomes
         .iter()

@@ -12,7 +12,8 @@ use crate::cluster::{Cluster, MachineId};
 use crate::frag::{TargetWorkload, fragmentation_of};
 use crate::gpu::{DeviceAlloc, GPU_MILLI, GpuDemand, Request, default_devices};
 use crate::policy::kind::Kind;
-use crate::policy::{Placement, Policy, beats};
+use crate::policy::{Placement, Policy};
+use crate::rule::beats;
 use crate::weights::Weights;
 
 /// Devices a memo key can hold (16 bits each in a `u128`); machines with more are scored without
@@ -31,9 +32,7 @@ impl Hasher for FastHash {
     fn finish(&self) -> u64 {
         // A final mix, so that the table's low (bucket) and high (tag) bits both depend on
         // every input bit.
-        let x = (self.0 ^ (self.0 >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        x ^ (x >> 31)
+        crate::hash::finalise(self.0)
     }
     fn write(&mut self, bytes: &[u8]) {
         for chunk in bytes.chunks(8) {

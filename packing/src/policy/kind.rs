@@ -255,6 +255,12 @@ impl Kind {
         )
     }
 
+    /// True for the kinds that pack a batch bin-centrically offline (each machine in turn takes
+    /// its best remaining item): dot product and l2-norm, as Panigrahy et al. define them.
+    pub fn is_bin_centric(self) -> bool {
+        matches!(self, Kind::DotProduct | Kind::L2Norm)
+    }
+
     /// True for satyr's policies, which weigh only cpus, mem and disk.
     pub fn is_satyr(self) -> bool {
         self.family() == Family::Satyr

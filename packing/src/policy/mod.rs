@@ -7,7 +7,6 @@
 
 mod gpu;
 pub mod kind;
-mod record;
 mod sample;
 mod satyr;
 mod score;
@@ -22,11 +21,11 @@ pub use sample::Sample;
 use crate::cluster::{Cluster, MachineId};
 use crate::frag::TargetWorkload;
 use crate::gpu::{DeviceAlloc, Request, default_devices};
-use crate::kd::Span;
+use crate::index::Span;
 use crate::resources::ResourceTable;
+use crate::search::{argmax, first_fit};
 use crate::{Error, Schema, Weights};
 
-pub(crate) use record::Record;
 pub(crate) use satyr::item_weights as satyr_item_weights;
 
 /// satyr's `weight(list, coefficients)`: each element's list-relative weight, in list order.
@@ -36,8 +35,6 @@ pub(crate) use satyr::item_weights as satyr_item_weights;
 pub fn satyr_weight(list: &ResourceTable, coefficients: &Weights) -> Vec<f64> {
     satyr::item_weights(list, coefficients.values())
 }
-pub(crate) use score::score as kind_score;
-pub(crate) use score::splitmix64;
 pub(crate) use size::{decreasing_order, decreasing_sizes};
 
 /// The three dimensions satyr knows; everything else is invisible to its weights.
@@ -124,9 +121,19 @@ impl Policy {
             }
             parts.push((kind, multiplier));
         }
+        // The terms' default weights where they agree (so `k*1` weighs as `k` does); kube's and
+        // Fenzo's cpus and mem where one of them meets a uniformly weighted score.
+        let by_kube = parts
+            .iter()
+            .any(|(k, _)| default_weights(*k, schema).ok() != Some(Weights::uniform(schema.len())));
+        let weights = if by_kube {
+            default_weights(Kind::KubeLeastAllocated, schema)?
+        } else {
+            Weights::uniform(schema.len())
+        };
         Ok(Policy {
             rule: Rule::Sum(parts),
-            weights: default_weights(Kind::KubeLeastAllocated, schema)?,
+            weights,
             seed: 0,
             sample: None,
             schema: schema.clone(),
@@ -410,7 +417,7 @@ impl Policy {
                 };
                 let by_capacity = parts.iter().any(|&(k, _)| score::needs_capacity(k));
                 c.best_in_space(demand, by_capacity, &fit, sum, bound)
-                    .unwrap_or_else(|| score::argmax(c, fit, sum))
+                    .unwrap_or_else(|| argmax(c, fit, sum))
             }
         }
     }
@@ -425,7 +432,7 @@ impl Policy {
     }
 
     /// The score of a scoring rule (a scoring kind or a sum) for `demand` on `m`.
-    fn rule_score(&self, c: &Cluster, m: MachineId, demand: &[u64]) -> f64 {
+    pub(crate) fn rule_score(&self, c: &Cluster, m: MachineId, demand: &[u64]) -> f64 {
         let w = &self.weights;
         match &self.rule {
             Rule::One(kind) => score::score(*kind, c, m, demand, w, self.seed),
@@ -436,50 +443,72 @@ impl Policy {
         }
     }
 
-    /// The order in which offline packing takes a batch's items, for policies whose order does not
-    /// depend on placements; `None` for bin-centric and DRF policies.
-    pub(crate) fn static_order(&self, items: &ResourceTable, c: &Cluster) -> Option<Vec<u32>> {
-        let input = || (0..items.len() as u32).collect();
+    /// How offline packing takes a batch of `items` with this policy: an order fixed before any
+    /// placement, a bin-centric fill, or DRF's progressive filling.
+    ///
+    /// A weighted sum of bin-centric kinds (`dot-product*1`, `dot-product*2+l2-norm*1`) packs
+    /// bin-centrically as its parts do: one score, one algorithm, however the spec spells it.
+    pub(crate) fn batch_order(&self, items: &ResourceTable, c: &Cluster) -> BatchOrder {
+        let input = || BatchOrder::Fixed((0..items.len() as u32).collect());
+        if self.is_bin_centric() {
+            return BatchOrder::BinCentric;
+        }
         match &self.rule {
-            Rule::Sum(_) => Some(input()),
+            Rule::Sum(_) => input(),
             Rule::One(kind) => match *kind {
-                Kind::SatyrFfd | Kind::SatyrBfd => Some(decreasing_order(&satyr_item_weights(
+                Kind::SatyrFfd | Kind::SatyrBfd => BatchOrder::Fixed(decreasing_order(&satyr_item_weights(
                     items,
                     self.weights.values(),
                 ))),
                 Kind::Decreasing(_, size) => {
-                    Some(decreasing_sizes(size, items, c.inv_reference(), &self.weights))
+                    BatchOrder::Fixed(decreasing_sizes(size, items, c.inv_reference(), &self.weights))
                 }
-                Kind::DotProduct | Kind::L2Norm | Kind::Drf => None,
-                _ => Some(input()),
+                Kind::Drf => BatchOrder::Progressive,
+                _ => input(),
             },
         }
     }
+
+    /// True when offline packing fills machines one at a time, each with its best remaining
+    /// item by this policy's score: dot product, l2-norm, and sums of them only.
+    pub fn is_bin_centric(&self) -> bool {
+        match &self.rule {
+            Rule::One(kind) => kind.is_bin_centric(),
+            Rule::Sum(parts) => parts.iter().all(|(k, _)| k.is_bin_centric()),
+        }
+    }
+
+    /// Ok when offline packing ([`crate::pack`], the offer model, the live adapter) can honour
+    /// every option of this policy. A bin-centric policy chooses items for a machine, not
+    /// machines for an item, so it has no machines to sample: `@sample=` is an error there.
+    pub fn check_batch(&self) -> Result<(), Error> {
+        if self.sample.is_some() && self.is_bin_centric() {
+            return Err(Error::Policy(format!(
+                "`{}` packs a batch bin-centrically (each machine in turn takes its best remaining \
+                 task), so it has no machines to sample: `@sample=` applies to one task at a time \
+                 (the global and arrive-only models)",
+                self.name()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// How offline packing takes a batch ([`Policy::batch_order`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum BatchOrder {
+    /// Item by item in this order of item indices, each placed with [`Policy::place`].
+    Fixed(Vec<u32>),
+    /// Machine by machine in id order, each taking its best remaining item by the policy's score.
+    BinCentric,
+    /// DRF: the group with the lowest dominant share takes its next item.
+    Progressive,
 }
 
 impl fmt::Display for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name())
     }
-}
-
-/// The lowest machine id in `from..to` passing `fit`, found through the cluster's first-fit index
-/// (which already checks the aggregate demand and availability).
-fn first_fit(
-    c: &Cluster,
-    demand: &[u64],
-    from: usize,
-    to: usize,
-    fit: &impl Fn(MachineId) -> bool,
-) -> Option<MachineId> {
-    let mut from = from;
-    while let Some(m) = c.first_fit_in(demand, from, to) {
-        if fit(m) {
-            return Some(m);
-        }
-        from = m.index() + 1;
-    }
-    None
 }
 
 /// Where a policy put a request: the machine and the GPU devices it takes there.
@@ -489,21 +518,6 @@ pub struct Placement {
     pub machine: MachineId,
     /// The GPU devices on it.
     pub devices: DeviceAlloc,
-}
-
-/// Relative difference below which two scores or weights are a tie.
-///
-/// f64 rounding makes mathematically equal scores differ by a few ulps (about 1e-16 relative)
-/// depending on the order of the terms; real differences between distinct placements are many
-/// orders of magnitude larger. Treating anything closer than 1e-12 as a tie lets ties go to the
-/// lowest id as documented, instead of to float noise. Scoring decisions apply it through
-/// [`Record`] (within 1e-12 of the highest score); satyr's heuristics through [`beats`].
-pub(crate) const TIE: f64 = 1e-12;
-
-/// True when `new` is higher than `best` by more than float noise.
-#[inline]
-pub(crate) fn beats(new: f64, best: f64) -> bool {
-    new - best > TIE * new.abs().max(best.abs())
 }
 
 /// Default weights: satyr's scheduler default, kube's and Fenzo's cpu and memory, else uniform.

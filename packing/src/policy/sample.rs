@@ -23,7 +23,8 @@ use std::fmt;
 
 use crate::Error;
 use crate::cluster::{Cluster, MachineId};
-use crate::policy::{Record, splitmix64};
+use crate::hash::splitmix64;
+use crate::rule::Record;
 
 /// How many of the machines where a task fits a sampled policy scores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

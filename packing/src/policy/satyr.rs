@@ -8,8 +8,8 @@
 //! float noise of each other (see [`beats`]) count as ties.
 
 use crate::cluster::{Cluster, MachineId};
-use crate::policy::beats;
 use crate::resources::ResourceTable;
+use crate::rule::beats;
 
 /// satyr's weight of one vector given the list's per-dimension sums.
 #[inline]

@@ -5,10 +5,10 @@
 //! fitting machine.
 
 use crate::cluster::{Cluster, MachineId};
-use crate::kd::{KdIndex, Span};
-use crate::order::{OrderIndex, Position, residual_key, residual_key_by};
-use crate::policy::Record;
+use crate::hash::splitmix64;
+use crate::index::{Span, residual_key, residual_key_by};
 use crate::policy::kind::{Fit, Kind};
+use crate::search::{argmax, best_by_order};
 use crate::weights::Weights;
 
 /// The machine passing `fit` with the highest `kind` score, lowest id among scores within float
@@ -66,133 +66,6 @@ pub(crate) fn best_machine(
         Kind::Random => argmax(c, fit, |m| random(c, m, seed)),
         _ => unreachable!("{kind} is not a scoring policy"),
     }
-}
-
-/// An index that hands out the machines holding a demand in best or worst fit's preference
-/// order: by position `(key order, id)`.
-pub(crate) trait Ordered {
-    /// A position before every machine that can hold a demand whose key is `key`.
-    fn start_for(&self, key: f64) -> Option<Position>;
-    /// The first machine after `after` (or from the start) whose free amounts hold `demand`; the
-    /// index may stop looking past key order `until` (a hint, from [`Ordered::until`]).
-    fn next_fit(&self, demand: &[u64], after: Option<Position>, until: u64) -> Option<(u32, Position)>;
-    /// A key order past which no machine can score within float noise of the machine at
-    /// `first`, the best one: later searches need not look further. `u64::MAX` when unknown.
-    fn until(&self, first: Position) -> u64;
-    /// The first machine after `after` holding `demand`, and the first of a larger key group
-    /// unless no machine past [`Ordered::until`] of the first's holds the demand; `None` when
-    /// the index cannot answer this in one search.
-    fn first_two(&self, _demand: &[u64], _after: Option<Position>) -> Option<(Option<u32>, Option<u32>)> {
-        None
-    }
-}
-
-impl Ordered for OrderIndex {
-    fn start_for(&self, key: f64) -> Option<Position> {
-        OrderIndex::start_for(self, key)
-    }
-    fn next_fit(&self, demand: &[u64], after: Option<Position>, _until: u64) -> Option<(u32, Position)> {
-        OrderIndex::next_fit(self, demand, after)
-    }
-    fn until(&self, _first: Position) -> u64 {
-        u64::MAX
-    }
-}
-
-impl Ordered for KdIndex {
-    fn start_for(&self, key: f64) -> Option<Position> {
-        // Best fit's ascending order: no machine with a smaller key can hold the demand.
-        (key.to_bits() > 0).then(|| (key.to_bits() - 1, u32::MAX))
-    }
-    fn next_fit(&self, demand: &[u64], after: Option<Position>, until: u64) -> Option<(u32, Position)> {
-        KdIndex::next_fit(self, demand, after, until)
-    }
-    fn until(&self, first: Position) -> u64 {
-        crate::kd::until(first.0)
-    }
-    fn first_two(&self, demand: &[u64], after: Option<Position>) -> Option<(Option<u32>, Option<u32>)> {
-        let found = KdIndex::first_two(self, demand, after);
-        let id = |p: Position| (p.1 != u32::MAX).then_some(p.1);
-        Some((id(found.best), id(found.runner)))
-    }
-}
-
-/// Best or worst fit through an ordered index: the machine [`argmax`] would choose with
-/// `score(key)`, found without a scan.
-///
-/// Why it is the same machine, float ties included. The score is a function of the machine's key
-/// alone and is monotone (non-increasing in the index's order: `fl` subtraction and
-/// multiplication are monotone), so the first machine handed out has the highest score, and
-/// machines with equal keys have bit-identical scores, of which only the lowest id can win. The
-/// index hands out, in order, the lowest fitting id of each key group; they are offered to the
-/// [`Record`] until one falls below the floor of the highest score, and then every later group
-/// does too.
-///
-/// `score` must be the scan's score of a machine, a monotone function of the key the index orders
-/// by (the index is rebuilt whenever the reference capacities change, so its keys are the bits
-/// [`machine_key`] computes).
-fn best_by_order(
-    index: &impl Ordered,
-    demand_key: f64,
-    demand: &[u64],
-    fit: &impl Fn(MachineId) -> bool,
-    score: impl Fn(MachineId) -> f64,
-) -> Option<MachineId> {
-    let mut record = Record::new();
-    let mut after = index.start_for(demand_key);
-    // One search usually decides: the first machine fits, and the runner (if any) scores below
-    // the first's floor, so no later machine can win. Otherwise (a filtered machine, or a near
-    // tie) the machines are handed out one by one.
-    if let Some((first, runner)) = index.first_two(demand, after) {
-        // Nothing holds the demand at all.
-        let first = first?;
-        if fit(MachineId(first)) {
-            record.offer(first, score(MachineId(first)));
-            match runner {
-                None => return record.winner().map(MachineId),
-                Some(r) if fit(MachineId(r)) && record.hopeless(score(MachineId(r))) => {
-                    return record.winner().map(MachineId);
-                }
-                Some(_) => record = Record::new(),
-            }
-        }
-    }
-    let mut until = u64::MAX;
-    while let Some((m, position)) = index.next_fit(demand, after, until) {
-        let id = MachineId(m);
-        after = Some(position);
-        if !fit(id) {
-            continue;
-        }
-        let s = score(id);
-        if record.hopeless(s) {
-            break;
-        }
-        record.offer(m, s);
-        if until == u64::MAX {
-            until = index.until(position);
-        }
-        // The rest of this key group scores the same with higher ids: skip it.
-        after = Some((position.0, u32::MAX));
-    }
-    record.winner().map(MachineId)
-}
-
-/// The machine passing `fit` with the highest score; the lowest id among scores within float
-/// noise of it ([`Record`]).
-#[inline]
-pub(crate) fn argmax(
-    c: &Cluster,
-    fit: impl Fn(MachineId) -> bool,
-    score: impl Fn(MachineId) -> f64,
-) -> Option<MachineId> {
-    let mut record = Record::new();
-    for m in c.machine_ids() {
-        if fit(m) {
-            record.offer(m.0, score(m));
-        }
-    }
-    record.winner().map(MachineId)
 }
 
 /// At least [`score`] of `kind` for any machine in the span that holds `demand` (the span must
@@ -480,14 +353,6 @@ fn fenzo_bound(s: Span<'_>, demand: &[u64], w: &Weights) -> f64 {
 pub(crate) fn random(c: &Cluster, m: MachineId, seed: u64) -> f64 {
     let h = splitmix64(seed ^ splitmix64(c.generation() ^ splitmix64(u64::from(m.0))));
     (h >> 11) as f64 * (100.0 / (1u64 << 53) as f64)
-}
-
-/// SplitMix64's finaliser: a fast, well-mixed 64-bit hash (Steele, Lea and Flood 2014).
-pub(crate) fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Task sizes for the decreasing policies (Panigrahy, Talwar, Uyeda and Wieder 2011).
 
-use crate::policy::beats;
 use crate::policy::kind::Size;
 use crate::resources::ResourceTable;
+use crate::rule::beats;
 use crate::weights::Weights;
 
 /// The size of every item, with `s_d = demand_d · inv_reference_d`.
@@ -142,7 +142,7 @@ fn sort_pairs(pairs: &mut Vec<(u64, u32)>) {
 
 /// Item indices sorted by decreasing key, stable: equal keys keep input order.
 ///
-/// Keys within float noise of each other (see [`TIE`](crate::policy::TIE)) count as equal: after
+/// Keys within float noise of each other (see [`TIE`](crate::rule::TIE)) count as equal: after
 /// the sort, each run of keys that close to the run's first key is put back in input order.
 pub(crate) fn decreasing_order(keys: &[f64]) -> Vec<u32> {
     decreasing_by(keys.iter().map(|&k| !total_order_bits(k)), |bits| {
@@ -236,7 +236,7 @@ mod tests {
         for n in [0usize, 1, 511, 512, 3000] {
             let mut pairs: Vec<(u64, u32)> = (0..n as u32)
                 .map(|i| {
-                    rng = crate::policy::splitmix64(rng);
+                    rng = crate::hash::splitmix64(rng);
                     // Few distinct keys (many ties broken by index) and bytes that all agree.
                     let key = if rng & 1 == 0 { rng >> 40 } else { (rng % 7) << 50 };
                     (key, i)
@@ -253,7 +253,7 @@ mod tests {
     fn sorting_on_one_dimensions_amounts_gives_the_sizes_order() {
         let mut rng = 3u64;
         let mut next = || {
-            rng = crate::policy::splitmix64(rng);
+            rng = crate::hash::splitmix64(rng);
             rng
         };
         let schema = crate::Schema::uniform(&["a", "b"], 0).unwrap();

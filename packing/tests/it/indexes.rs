@@ -204,7 +204,7 @@ fn offline_packing_with_indexes_equals_the_scan() {
             continue;
         }
         let mut indexed = Cluster::from_capacities(&caps);
-        let packing = pack(&policy, &mut indexed, &items);
+        let packing = pack(&policy, &mut indexed, &items).unwrap();
         // The same order, placed by the scan.
         let mut scanned = Cluster::from_capacities(&caps);
         for &i in packing.order() {

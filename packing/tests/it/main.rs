@@ -5,3 +5,4 @@ mod properties;
 mod reference;
 mod sample;
 mod satyr;
+mod spelling;

@@ -47,7 +47,7 @@ fn crate_pack(kind: Kind, inst: &Instance) -> (Vec<Option<usize>>, Cluster, pack
     if let Some(g) = &inst.groups {
         items = items.with_groups(g.clone()).unwrap();
     }
-    let packing = pack(&policy(kind, inst), &mut cluster, &items);
+    let packing = pack(&policy(kind, inst), &mut cluster, &items).unwrap();
     let assignment = packing
         .assignment()
         .iter()
@@ -124,7 +124,7 @@ proptest! {
             if let Some(g) = &inst.groups {
                 batch = batch.with_groups(g.clone()).unwrap();
             }
-            let packing = pack(&p, &mut cluster, &batch);
+            let packing = pack(&p, &mut cluster, &batch).unwrap();
             prop_assert!(cluster.check_invariants().is_ok(), "{}: {:?}", p, cluster.check_invariants());
             // Every item is processed exactly once.
             let mut order = packing.order().to_vec();
@@ -231,7 +231,7 @@ proptest! {
         for kind in kinds {
             let p = Policy::from_kind(kind, &schema(3)).unwrap();
             let mut cluster = Cluster::from_capacities(&caps);
-            let order = pack(&p, &mut cluster, &Items::new(table(&rows, 3))).order().to_vec();
+            let order = pack(&p, &mut cluster, &Items::new(table(&rows, 3))).unwrap().order().to_vec();
             for (x, &i) in order.iter().enumerate() {
                 for &j in &order[x + 1..] {
                     if rows[i as usize] == rows[j as usize] {
@@ -253,13 +253,13 @@ proptest! {
         let p = Policy::from_kind(Kind::Random, &schema(dims)).unwrap().with_seed(seed);
         let mut a = Cluster::from_capacities(&caps);
         let mut b = Cluster::from_capacities(&caps);
-        let first = pack(&p, &mut a, &items);
-        prop_assert_eq!(&first, &pack(&p, &mut b, &items));
+        let first = pack(&p, &mut a, &items).unwrap();
+        prop_assert_eq!(&first, &pack(&p, &mut b, &items).unwrap());
         prop_assert!(a.check_invariants().is_ok());
         // Random never refuses a fitting machine: it places exactly the items first fit places
         // when there is room for everything.
         let roomy = ResourceTable::from_rows(dims, vec![vec![1000; dims]; inst.items.len().max(1)]);
-        let all = pack(&p, &mut Cluster::from_capacities(&roomy), &items);
+        let all = pack(&p, &mut Cluster::from_capacities(&roomy), &items).unwrap();
         prop_assert!(all.unplaced().is_empty());
     }
 }
@@ -306,7 +306,7 @@ proptest! {
         prop_assert!(b.l1 <= b.l2.unwrap(), "L2 {:?} below L1", b);
         for kind in Kind::all() {
             let p = Policy::from_kind(kind, &Schema::uniform(&["cpus"], 0).unwrap()).unwrap();
-            let packing = pack(&p, &mut Cluster::from_capacities(&caps), &Items::new(items.clone()));
+            let packing = pack(&p, &mut Cluster::from_capacities(&caps), &Items::new(items.clone())).unwrap();
             prop_assert!(packing.unplaced().is_empty() || kind == Kind::SatyrMr, "{} left items", kind);
             if packing.unplaced().is_empty() {
                 prop_assert!(packing.machines_used() as u64 >= opt, "{} beat the optimum", kind);
@@ -314,7 +314,7 @@ proptest! {
         }
         // First fit decreasing: FFD(I) ≤ 11/9·OPT(I) + 6/9 (Dósa 2007, tight).
         let ffd = Policy::from_kind(Kind::Decreasing(Fit::First, Size::Sum), &Schema::uniform(&["size"], 0).unwrap()).unwrap();
-        let used = pack(&ffd, &mut Cluster::from_capacities(&caps), &Items::new(items)).machines_used() as u64;
+        let used = pack(&ffd, &mut Cluster::from_capacities(&caps), &Items::new(items)).unwrap().machines_used() as u64;
         prop_assert!(9 * used <= 11 * opt + 6, "FFD used {} with OPT {}", used, opt);
     }
 }
@@ -333,20 +333,20 @@ proptest! {
         let schema = Schema::uniform(&["cpus"], 0).unwrap();
         for kind in Kind::all().into_iter().filter(|k| !k.is_satyr() && *k != Kind::Random) {
             let p = Policy::from_kind(kind, &schema).unwrap();
-            let opening = pack_opening(&p, &mut Cluster::from_capacities(&caps), &items);
+            let opening = pack_opening(&p, &mut Cluster::from_capacities(&caps), &items).unwrap();
             prop_assert!(opening.unplaced().is_empty(), "{} left items", kind);
             prop_assert!(opening.machines_used() as u64 >= opt, "{} beat the optimum", kind);
             let used: Vec<usize> = opening.assignment().iter().flatten().map(|m| m.index()).collect();
             let opened = used.iter().max().map_or(0, |&m| m + 1);
             prop_assert_eq!(opened, opening.machines_used(), "{} skipped a bin", kind);
             if matches!(kind, Kind::Fit(Fit::First | Fit::Best) | Kind::Decreasing(Fit::First | Fit::Best, _)) {
-                let plain = pack(&p, &mut Cluster::from_capacities(&caps), &items);
+                let plain = pack(&p, &mut Cluster::from_capacities(&caps), &items).unwrap();
                 prop_assert_eq!(plain.assignment(), opening.assignment(), "{}", kind);
             }
         }
         let wf = Policy::from_kind(Kind::Fit(Fit::Worst), &schema).unwrap();
-        let spread = pack(&wf, &mut Cluster::from_capacities(&caps), &items).machines_used();
-        let opened = pack_opening(&wf, &mut Cluster::from_capacities(&caps), &items).machines_used();
+        let spread = pack(&wf, &mut Cluster::from_capacities(&caps), &items).unwrap().machines_used();
+        let opened = pack_opening(&wf, &mut Cluster::from_capacities(&caps), &items).unwrap().machines_used();
         prop_assert!(opened <= spread);
     }
 }
@@ -358,11 +358,13 @@ fn worst_fit_opens_a_bin_only_when_no_open_bin_fits() {
     let wf = Policy::from_kind(Kind::Fit(Fit::Worst), &Schema::uniform(&["cpus"], 0).unwrap()).unwrap();
     // As a scheduler: each item to the emptiest machine.
     assert_eq!(
-        pack(&wf, &mut Cluster::from_capacities(&caps), &items).machines_used(),
+        pack(&wf, &mut Cluster::from_capacities(&caps), &items)
+            .unwrap()
+            .machines_used(),
         3
     );
     // As bin packing: 5 and 4 share bin 0 (room 1 left), 3 opens bin 1.
-    let p = pack_opening(&wf, &mut Cluster::from_capacities(&caps), &items);
+    let p = pack_opening(&wf, &mut Cluster::from_capacities(&caps), &items).unwrap();
     let bins: Vec<usize> = p.assignment().iter().map(|m| m.unwrap().index()).collect();
     assert_eq!(bins, [0, 0, 1]);
 }
@@ -415,7 +417,7 @@ fn drf_serves_the_group_with_the_lowest_dominant_share() {
     let items = ResourceTable::from_rows(2, [[3, 1], [3, 1], [3, 1], [1, 4], [1, 4], [1, 4]]);
     let batch = Items::new(items).with_groups(vec![0, 0, 0, 1, 1, 1]).unwrap();
     let p = Policy::from_kind(Kind::Drf, &s).unwrap();
-    let packing = pack(&p, &mut Cluster::from_capacities(&caps), &batch);
+    let packing = pack(&p, &mut Cluster::from_capacities(&caps), &batch).unwrap();
     // Group 0's tasks add 1/3 to its dominant (cpu) share, group 1's add 2/9 (memory). Shares:
     // 0|0 → group 0; 1/3|0 → 1; 1/3|2/9 → 1; 1/3|4/9 → 0; 2/3|4/9 → 1; 2/3|2/3 → 0, whose third
     // task no longer fits (cpu 9 of 9 used).

@@ -50,7 +50,7 @@ fn render(policy: &str, weights: Option<&str>) -> String {
         p = p.with_weights(Weights::parse(&s, w).unwrap()).unwrap();
     }
     let mut cluster = Cluster::from_capacities(&offers());
-    let packing = pack(&p, &mut cluster, &Items::new(tasks()));
+    let packing = pack(&p, &mut cluster, &Items::new(tasks())).unwrap();
     let names = |items: &[u32]| -> String {
         if items.is_empty() {
             return "–".into();
@@ -142,7 +142,10 @@ fn task_weights_give_the_documented_decreasing_order() {
     }
     let p = Policy::parse("satyr-ffd", &schema()).unwrap();
     let mut cluster = Cluster::from_capacities(&offers());
-    let order = pack(&p, &mut cluster, &Items::new(tasks())).order().to_vec();
+    let order = pack(&p, &mut cluster, &Items::new(tasks()))
+        .unwrap()
+        .order()
+        .to_vec();
     // T2, T4, T1, T5, T3, T0, T6: T0 and T6 tie and keep their input order.
     assert_eq!(order, vec![2, 4, 1, 5, 3, 0, 6]);
 }

@@ -5,7 +5,7 @@
 //! fit the largest. A scan looks at every machine. This index keeps the machines in a treap
 //! ordered by `(order, id)` — `order` is the key's bit pattern, inverted for worst fit, so the
 //! preferred machine always comes first — and augments every subtree with its per-dimension
-//! maximum free amount (as [`crate::index::FitIndex`] does by id). "The first machine in order
+//! maximum free amount (as [`super::segment::FitIndex`] does by id). "The first machine in order
 //! where this demand fits" then descends only into subtrees that could hold the demand: O(log n)
 //! in one dimension, a little backtracking in several.
 //!
@@ -15,40 +15,12 @@
 //! key and rebuilds the tree.
 //!
 //! The index never changes a decision: [`crate::policy`] uses it to find the same machine the scan
-//! would (see `score::best_by_order` for why the two agree exactly, float ties included).
+//! would (see `search::best_by_order` for why the two agree exactly, float ties included).
 
-use crate::index::holds;
+use super::{Position, holds, residual_key};
 
 /// No node.
 const NIL: u32 = u32::MAX;
-
-/// The key best fit and worst fit order machines by: `Σ ŵ_d · free_d / reference_d`, summed in
-/// dimension order. Both the index and the scan compute it with this one function, so a machine's
-/// key is the same bits wherever it is computed.
-#[inline]
-pub(crate) fn residual_key(free: &[u64], normalised: &[f64], inv_reference: &[f64]) -> f64 {
-    residual_key_by(free.len(), |d| free[d], normalised, inv_reference)
-}
-
-/// [`residual_key`] of the amounts `amount(0..dims)`, the same operations in the same order: a
-/// bound computed from amounts at most a machine's is at most that machine's key (every step is
-/// monotone, in floats too).
-#[inline]
-pub(crate) fn residual_key_by(
-    dims: usize,
-    amount: impl Fn(usize) -> u64,
-    normalised: &[f64],
-    inv_reference: &[f64],
-) -> f64 {
-    let mut sum = 0.0;
-    for d in 0..dims {
-        sum += normalised[d] * amount(d) as f64 * inv_reference[d];
-    }
-    sum
-}
-
-/// A position in the index's order: `(order, id)`.
-pub(crate) type Position = (u64, u32);
 
 /// The treap.
 #[derive(Clone, Debug)]
@@ -375,7 +347,7 @@ impl OrderIndex {
 
 /// A node's heap priority: a fixed hash of its id, so the tree's shape is deterministic.
 fn priority(m: u32) -> u32 {
-    (crate::policy::splitmix64(u64::from(m)) >> 32) as u32
+    (crate::hash::splitmix64(u64::from(m)) >> 32) as u32
 }
 
 #[cfg(test)]
@@ -425,7 +397,7 @@ mod tests {
         assert_eq!(ix.next_fit(&[1, 1], None).unwrap().0, 5);
         let mut rng = 1u64;
         for _ in 0..500 {
-            rng = crate::policy::splitmix64(rng);
+            rng = crate::hash::splitmix64(rng);
             let m = (rng % 6) as usize;
             ix.update(m, &[rng >> 60, (rng >> 40) & 15], rng & 1 == 0);
             ix.check();

@@ -1,8 +1,8 @@
 //! A k-d tree of the machines by their free amounts, for decisions that depend on several
 //! dimensions at once: multi-dimensional best fit and the pruning of scores.
 //!
-//! The id-ordered segment tree ([`crate::index::FitIndex`]) and the key-ordered treap
-//! ([`crate::order::OrderIndex`]) group machines by id or by a weighted sum, so a subtree mixes
+//! The id-ordered segment tree ([`super::segment::FitIndex`]) and the key-ordered treap
+//! ([`super::treap::OrderIndex`]) group machines by id or by a weighted sum, so a subtree mixes
 //! machines that are large in one dimension and small in another: its per-dimension maxima hold
 //! almost any demand while few of its machines do, and a multi-dimensional search wanders. Here
 //! the machines are grouped by *where they are* in free-amount space. The space is cut by
@@ -27,9 +27,8 @@
 //! date costs more; once that extra work adds up to the price of a cut, the space is cut again
 //! for the machines as they are (a rent-or-buy rule: never more than twice the best of the two).
 
-use crate::index::holds;
-use crate::order::{Position, residual_key, residual_key_by};
-use crate::policy::Record;
+use super::{Position, holds, residual_key, residual_key_by};
+use crate::rule::Record;
 
 /// Machines per cell at build time.
 const LEAF: usize = 8;
@@ -615,7 +614,7 @@ impl KdIndex {
     }
 
     /// The machine with the smallest position after `after` (or from the start) whose stored
-    /// amounts hold `demand`, with its position: what [`crate::order::OrderIndex::next_fit`]
+    /// amounts hold `demand`, with its position: what [`super::treap::OrderIndex::next_fit`]
     /// returns for best fit. The tree must be keyed.
     ///
     /// Only machines whose key order is at most `until` are looked for (`u64::MAX`: all).
@@ -928,7 +927,7 @@ mod tests {
     fn capacity_ranges_follow_moves_resizes_and_new_machines() {
         let mut rng = 21u64;
         let mut next = || {
-            rng = crate::policy::splitmix64(rng);
+            rng = crate::hash::splitmix64(rng);
             rng
         };
         let caps: Vec<u64> = (0..400).map(|_| 10 + next() % 90).collect();
@@ -984,7 +983,7 @@ mod tests {
         let dims = TERMS + 2;
         let mut rng = 9u64;
         let mut next = || {
-            rng = crate::policy::splitmix64(rng);
+            rng = crate::hash::splitmix64(rng);
             rng
         };
         let free: Vec<u64> = (0..200 * dims).map(|_| next() % 20).collect();
@@ -1007,7 +1006,7 @@ mod tests {
     fn moves_keep_the_invariants_and_the_answers() {
         let mut rng = 3u64;
         let mut next = || {
-            rng = crate::policy::splitmix64(rng);
+            rng = crate::hash::splitmix64(rng);
             rng
         };
         let rows: Vec<[u64; 2]> = (0..300).map(|_| [next() % 50, next() % 50]).collect();

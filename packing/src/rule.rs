@@ -8,7 +8,20 @@
 //! replaces its best only when beaten by more than noise is *not* order-free: with scores spaced
 //! less than the tolerance apart, which one it keeps depends on which came first.)
 
-use crate::policy::TIE;
+/// Relative difference below which two scores or weights are a tie.
+///
+/// f64 rounding makes mathematically equal scores differ by a few ulps (about 1e-16 relative)
+/// depending on the order of the terms; real differences between distinct placements are many
+/// orders of magnitude larger. Treating anything closer than 1e-12 as a tie lets ties go to the
+/// lowest id as documented, instead of to float noise. Scoring decisions apply it through
+/// [`Record`] (within 1e-12 of the highest score); satyr's heuristics and sizes through [`beats`].
+pub(crate) const TIE: f64 = 1e-12;
+
+/// True when `new` is higher than `best` by more than float noise.
+#[inline]
+pub(crate) fn beats(new: f64, best: f64) -> bool {
+    new - best > TIE * new.abs().max(best.abs())
+}
 
 /// The lowest score still within float noise of `best`: `best` lowered by [`TIE`] of its
 /// magnitude, by one `fl` multiplication, so it is monotone in `best`.
@@ -158,7 +171,7 @@ mod tests {
             let n = 1 + case % 40;
             let mut offers: Vec<(u32, f64)> = (0..n as u32)
                 .map(|id| {
-                    rng = crate::policy::splitmix64(rng);
+                    rng = crate::hash::splitmix64(rng);
                     // Scores spaced around the tolerance apart, so chains of near ties happen.
                     let s = 50.0 + (rng % 64) as f64 * 50.0 * TIE * 0.4;
                     (id, if rng >> 63 == 1 { -s } else { s })
@@ -173,7 +186,7 @@ mod tests {
                 assert_eq!(record.winner(), expected, "{offers:?}");
                 // Shuffle and offer again.
                 for i in (1..offers.len()).rev() {
-                    rng = crate::policy::splitmix64(rng);
+                    rng = crate::hash::splitmix64(rng);
                     offers.swap(i, (rng % (i as u64 + 1)) as usize);
                 }
             }
@@ -186,7 +199,7 @@ mod tests {
         // whenever `dominated` said so, it must not be the winner, whatever comes later.
         let mut rng = 5u64;
         let mut next = || {
-            rng = crate::policy::splitmix64(rng);
+            rng = crate::hash::splitmix64(rng);
             rng
         };
         let mut pruned = 0;

@@ -10,14 +10,8 @@
 //! single machine fitting, so the search may backtrack, but it returns exactly what a linear scan
 //! would (the same lowest id), never a different machine.
 
-use crate::policy::Record;
-
-/// True when `demand` fits under `stored` (free amounts plus one, 0 when unavailable) in every
-/// dimension: the one test every index makes at every node.
-#[inline]
-pub(crate) fn holds(stored: &[u64], demand: &[u64]) -> bool {
-    demand.iter().zip(stored).all(|(d, s)| d < s)
-}
+use super::holds;
+use crate::rule::Record;
 
 /// Per-dimension maximum free amounts over a power-of-two number of leaves.
 #[derive(Clone, Debug)]
