@@ -316,7 +316,8 @@ fn replay_runs_the_synthetic_default_and_writes_the_series() {
     assert!(series.lines().count() > 100);
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["arrived"], 4000);
+    assert_eq!(summary["metrics"]["arrived"], 4000.0);
+    assert!(summary["metrics"]["wait_p95_s"].as_f64().unwrap() > 0.0);
     assert_eq!(summary["policy"], "best-fit");
     // The same command twice writes the same bytes.
     let again = dir.path().join("again");

@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use packing::Schema;
-use sim::workload::{GpuRequest, TaskSpec, dims, schema};
+use sim::workload::{GpuDemand, TaskSpec, dims, schema};
 
 use crate::Error;
 use crate::rows::{Columns, Parsed, ReadOptions, Records, RowError, seconds};
@@ -94,9 +94,9 @@ pub fn instances(path: &Path, options: &ReadOptions) -> Result<Records<TaskSpec>
             let mut task = TaskSpec::new(row.str(name)?, arrival, demand);
             task.duration = duration;
             task.gpu = if gpus == 0 {
-                GpuRequest::None
+                GpuDemand::None
             } else {
-                GpuRequest::Whole(gpus32)
+                GpuDemand::Whole(gpus32)
             };
             task.group = Some(row.str(app)?.to_string());
             task.max_per_machine = match row.i64(max_per)? {

@@ -5,7 +5,7 @@ use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use packing::Schema;
-use sim::workload::{GpuRequest, MachineChange, SECOND, Time};
+use sim::workload::{GpuDemand, MachineChange, SECOND, Time};
 
 use crate::Error;
 use crate::format::Format;
@@ -239,10 +239,10 @@ fn summarize_one(
                     *t += u128::from(d) * u128::from(task.instances);
                 }
                 stats.gpu_kinds[match task.gpu {
-                    GpuRequest::None => 0,
-                    GpuRequest::Share(_) => 1,
-                    GpuRequest::Whole(1) => 2,
-                    GpuRequest::Whole(_) => 3,
+                    GpuDemand::None => 0,
+                    GpuDemand::Share(_) => 1,
+                    GpuDemand::Whole(1) => 2,
+                    GpuDemand::Whole(_) => 3,
                 }] += 1;
                 stats.with_gpu_models += u64::from(!task.gpu_models.is_empty());
                 stats.with_max_per_machine += u64::from(task.max_per_machine.is_some());

@@ -15,7 +15,7 @@
 use std::path::Path;
 
 use packing::Schema;
-use sim::workload::{GpuInventory, GpuRequest, MachineSpec, TaskSpec, dims, schema};
+use sim::workload::{GpuDemand, GpuInventory, MachineSpec, TaskSpec, dims, schema};
 
 use crate::Error;
 use crate::rows::{Columns, Parsed, ReadOptions, Records, RowError, seconds};
@@ -72,12 +72,12 @@ pub fn pods(path: &Path, options: &ReadOptions) -> Result<Records<TaskSpec>, Err
             let bad =
                 |problem: &str| RowError::new(row.name(gpu_milli), row.str(gpu_milli).unwrap_or(""), problem);
             let gpu = match (count, milli) {
-                (0, 0) => GpuRequest::None,
+                (0, 0) => GpuDemand::None,
                 (0, _) => return Err(bad("is not 0 although num_gpu is 0")),
                 (_, 0) => return Err(bad("is 0 although num_gpu is not")),
                 (_, m) if m > 1000 => return Err(bad("is above 1000 (one whole GPU)")),
-                (1, m) if m < 1000 => GpuRequest::Share(m as u32),
-                (n, 1000) => GpuRequest::Whole(u32::try_from(n).map_err(|_| bad("num_gpu is too large"))?),
+                (1, m) if m < 1000 => GpuDemand::Share(m as u32),
+                (n, 1000) => GpuDemand::Whole(u32::try_from(n).map_err(|_| bad("num_gpu is too large"))?),
                 _ => return Err(bad("must be 1000 when num_gpu is above 1")),
             };
             let time = |column: Option<usize>| -> Result<Option<i64>, RowError> {

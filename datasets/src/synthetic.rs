@@ -13,7 +13,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, LogNormal, Normal, Pareto};
-use sim::workload::{GpuInventory, GpuRequest, MachineSpec, SECOND, TaskSpec, Workload, dims, schema};
+use sim::workload::{GpuDemand, GpuInventory, MachineSpec, SECOND, TaskSpec, Workload, dims, schema};
 
 /// A group of identical machines.
 #[derive(Clone, Debug, PartialEq)]
@@ -227,7 +227,7 @@ impl TaskDraw {
         if self.with_gpus {
             task.gpu = match &self.spec.gpu {
                 Some(mix) if self.max_gpus > 0 => gpu_request(mix, self.max_gpus, rng),
-                _ => GpuRequest::None,
+                _ => GpuDemand::None,
             };
             task.demand.push(task.gpu.milli());
         }
@@ -269,11 +269,11 @@ impl Iterator for TaskStream {
     }
 }
 
-fn gpu_request(mix: &GpuMix, max_gpus: u32, rng: &mut ChaCha8Rng) -> GpuRequest {
+fn gpu_request(mix: &GpuMix, max_gpus: u32, rng: &mut ChaCha8Rng) -> GpuDemand {
     let total = mix.cpu_only + mix.share + mix.whole + mix.multi;
     let mut pick = rng.random_range(0.0..total.max(f64::MIN_POSITIVE));
     if pick < mix.cpu_only {
-        return GpuRequest::None;
+        return GpuDemand::None;
     }
     pick -= mix.cpu_only;
     if pick < mix.share {
@@ -281,20 +281,20 @@ fn gpu_request(mix: &GpuMix, max_gpus: u32, rng: &mut ChaCha8Rng) -> GpuRequest 
         let mut p = rng.random_range(0.0..weights);
         for (milli, w) in SHARES {
             if p < w {
-                return GpuRequest::Share(milli);
+                return GpuDemand::Share(milli);
             }
             p -= w;
         }
-        return GpuRequest::Share(500);
+        return GpuDemand::Share(500);
     }
     pick -= mix.share;
     if pick < mix.whole {
-        return GpuRequest::Whole(1);
+        return GpuDemand::Whole(1);
     }
     let choices: Vec<u32> = [2, 4, 8].into_iter().filter(|&n| n <= max_gpus).collect();
     match choices.len() {
-        0 => GpuRequest::Whole(1),
-        n => GpuRequest::Whole(choices[rng.random_range(0..n)]),
+        0 => GpuDemand::Whole(1),
+        n => GpuDemand::Whole(choices[rng.random_range(0..n)]),
     }
 }
 
@@ -480,10 +480,10 @@ mod tests {
         let share = w
             .tasks
             .iter()
-            .filter(|t| matches!(t.gpu, GpuRequest::Share(_)))
+            .filter(|t| matches!(t.gpu, GpuDemand::Share(_)))
             .count() as f64
             / n;
-        let none = w.tasks.iter().filter(|t| t.gpu == GpuRequest::None).count() as f64 / n;
+        let none = w.tasks.iter().filter(|t| t.gpu == GpuDemand::None).count() as f64 / n;
         assert!((0.34..0.42).contains(&share), "{share}");
         assert!((0.10..0.17).contains(&none), "{none}");
         assert!(w.tasks.iter().all(|t| t.demand[2] == t.gpu.milli()));

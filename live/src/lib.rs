@@ -1,7 +1,7 @@
 //! packsim's live Mesos adapter: the same [`packing::Policy`] that scores simulated clusters places
 //! real tasks on real Mesos offers, over the V1 scheduler HTTP API.
 //!
-//! It is split the way the protocol is: [`core`] is a sans-IO state machine (events and clock in,
+//! It is split the way the protocol is: [`protocol`] is a sans-IO state machine (events and clock in,
 //! calls and task outcomes out) that makes every decision and is tested without a network;
 //! [`shell`] is a thin tokio/hyper driver that moves bytes between it and a master. The decision on
 //! a batch of offers is [`offers::place`], which calls `packing::pack_with` exactly as the
@@ -10,17 +10,18 @@
 //! Map:
 //! - [`tasks`]: mesos-batch task lists (`{"tasks": [TaskInfo...]}`) and their demands.
 //! - [`offers`]: offers → bins per (agent, role), placements → ACCEPT with carved resources.
-//! - [`core`]: subscription, reconciliation, retries, kill-after, suppress/revive, teardown.
-//! - [`master`]: an emulated Mesos master on a simulated cluster (`packsim master`).
+//! - [`protocol`]: subscription, reconciliation, retries, kill-after, suppress/revive, teardown.
+//!
+//! The emulated master that frameworks (this one included) can be tested against is the `master`
+//! crate; the two share only the wire layer (`proto`) and `packing`'s resource conversions.
 //! - [`shell`]: HTTP transport, the [`shell::Framework`] API (`submit`, `map`) and `run_batch`.
 
-pub mod core;
-pub mod master;
 pub mod offers;
+pub mod protocol;
 pub mod shell;
 pub mod tasks;
 
-pub use crate::core::{Action, Config, Core, FinalState, Outcome, Progress, Snapshot};
+pub use crate::protocol::{Action, Config, Core, FinalState, Outcome, Progress, Snapshot};
 pub use shell::{Connection, Framework, TaskHandle};
 pub use tasks::{TaskSpec, parse_task_list};
 

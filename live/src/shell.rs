@@ -26,7 +26,7 @@ use proto::ContentType;
 use proto::v1::scheduler::{Call, Event};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::core::{Action, Config, Core, Outcome, Progress, Snapshot};
+use crate::protocol::{Action, Config, Core, Outcome, Progress, Snapshot};
 use crate::{Error, TaskSpec};
 
 /// Where and how to talk to the master.
@@ -223,7 +223,7 @@ async fn subscribe(http: Http, call: Call, generation: u64, tx: mpsc::UnboundedS
 }
 
 /// A whole response or request body; empty if it broke off (only error texts are read so).
-pub(crate) async fn read_body<B: hyper::body::Body>(body: B) -> Bytes {
+async fn read_body<B: hyper::body::Body>(body: B) -> Bytes {
     body.collect()
         .await
         .map(http_body_util::Collected::to_bytes)

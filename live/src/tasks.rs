@@ -6,13 +6,14 @@
 use std::collections::BTreeSet;
 
 use packing::Schema;
-use proto::v1::{Resource, TaskInfo, value};
+use packing::schema::dims;
+use proto::v1::TaskInfo;
 use serde_json::Value;
 
 use crate::Error;
 
 /// The dimensions the adapter packs on, in this order; Mesos scalars carry 3 decimals.
-pub const DIMENSIONS: [&str; 5] = ["cpus", "mem", "disk", "gpus", "ports"];
+pub const DIMENSIONS: [&str; 5] = [dims::CPUS, dims::MEM, dims::DISK, dims::GPUS, dims::PORTS];
 
 /// The adapter's schema: [`DIMENSIONS`] with 3 decimals each (`ports` counts ports).
 pub fn schema() -> Schema {
@@ -170,31 +171,7 @@ pub fn parse_task_list(text: &str) -> Result<Vec<TaskSpec>, Error> {
     Ok(out)
 }
 
-/// A scalar resource as Mesos writes it.
-pub fn scalar(name: &str, value: f64) -> Resource {
-    Resource {
-        name: name.into(),
-        r#type: proto::v1::value::Type::Scalar as i32,
-        scalar: Some(value::Scalar { value }),
-        ..Resource::default()
-    }
-}
-
-/// A simple shell-command task with `cpus` and `mem` (MiB), as tests and the API build them.
-pub fn command_task(id: &str, shell: &str, cpus: f64, mem: f64) -> TaskInfo {
-    TaskInfo {
-        name: id.into(),
-        task_id: proto::v1::TaskId { value: id.into() },
-        agent_id: proto::v1::AgentId { value: String::new() },
-        resources: vec![scalar("cpus", cpus), scalar("mem", mem)],
-        command: Some(proto::v1::CommandInfo {
-            value: Some(shell.into()),
-            shell: Some(true),
-            ..Default::default()
-        }),
-        ..TaskInfo::default()
-    }
-}
+pub use proto::build::{command_task, scalar};
 
 #[cfg(test)]
 mod tests {

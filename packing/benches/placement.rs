@@ -13,21 +13,8 @@ use std::time::Duration;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use packing::{Cluster, Items, MachineId, Policy, ResourceTable, Schema, pack};
 
-/// SplitMix64: a tiny deterministic generator, enough for benchmark inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+/// Benchmark inputs come from the workspace's one generator.
+type Rng = packing::hash::SplitMix64;
 
 const NAMES: [&str; 4] = ["cpus", "mem", "disk", "gpus"];
 
@@ -88,7 +75,7 @@ fn online(c: &mut Criterion) {
             .warm_up_time(Duration::from_millis(300))
             .measurement_time(Duration::from_secs(1));
         for machines in [100, 1_000, 10_000, 100_000] {
-            let mut rng = Rng(7);
+            let mut rng = Rng::new(7);
             let state = cluster(machines, dims, &mut rng);
             let tasks = demands(dims, &mut rng);
             for name in POLICIES {
@@ -132,7 +119,7 @@ fn churn(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(1));
     for machines in [10_000, 100_000] {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         let state = cluster(machines, dims, &mut rng);
         let tasks = demands(dims, &mut rng);
         for name in [
@@ -166,7 +153,7 @@ fn offline_ffd(c: &mut Criterion) {
     let mut group = c.benchmark_group("offline-ffd-1d");
     group.sample_size(10).warm_up_time(Duration::from_millis(500));
     for n in [10_000usize, 1_000_000] {
-        let mut rng = Rng(11);
+        let mut rng = Rng::new(11);
         let items = Items::new(ResourceTable::from_rows(1, (0..n).map(|_| [1 + rng.below(1000)])));
         let bins = Cluster::from_capacities(&ResourceTable::from_rows(1, vec![[1000u64]; n]));
         group.throughput(Throughput::Elements(n as u64));

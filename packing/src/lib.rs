@@ -16,6 +16,8 @@
 //! - [`policy`]: the built-in policies ([`Kind`]) and [`Policy`], their online decision.
 //! - [`offline`]: [`pack`], a batch into a set of machines.
 //! - [`bounds`]: L1 and Martello–Toth L2 lower bounds.
+//! - [`refusal`]: Mesos's refusal filter, shared by the offer model and the emulated master.
+//! - [`hash`]: SplitMix64, the workspace's one seeded hash.
 //!
 //! Ties are always broken by the lowest machine id (or item index, or group id), never by hash
 //! order or float noise, so a result depends only on the inputs.
@@ -28,6 +30,7 @@ pub mod hash;
 mod index;
 pub mod offline;
 pub mod policy;
+pub mod refusal;
 pub mod resources;
 mod rule;
 pub mod schema;

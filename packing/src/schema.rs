@@ -259,6 +259,43 @@ impl Schema {
     }
 }
 
+/// Conventional dimension names and their units in traces and the simulator: the one list every
+/// crate names its dimensions from (the live adapter keeps Mesos's 3 decimals for all of them).
+pub mod dims {
+    /// CPU, in milli-cores (3 decimals).
+    pub const CPUS: &str = "cpus";
+    /// Memory, in MiB (0 decimals).
+    pub const MEM: &str = "mem";
+    /// GPU, in milli-GPU summed over a machine's devices (3 decimals).
+    pub const GPUS: &str = "gpus";
+    /// Disk, in MiB (0 decimals).
+    pub const DISK: &str = "disk";
+    /// RDMA network bandwidth, in milli-NIC (3 decimals).
+    pub const RDMA: &str = "rdma";
+    /// Mesos ports, counted (the live adapter's only range resource).
+    pub const PORTS: &str = "ports";
+}
+
+/// The decimal places of a conventional dimension: 3 for cpus, gpus and rdma, 0 otherwise.
+pub fn decimals_of(name: &str) -> u8 {
+    match name {
+        dims::CPUS | dims::GPUS | dims::RDMA => 3,
+        _ => 0,
+    }
+}
+
+/// A schema of conventional dimensions, each with its conventional unit.
+///
+/// # Panics
+/// If `names` is empty or repeats a name (a programming error: callers pass constants).
+pub fn conventional(names: &[&str]) -> Schema {
+    let dims = names
+        .iter()
+        .map(|&n| Dim::new(n, decimals_of(n)).expect("valid name"))
+        .collect();
+    Schema::new(dims).expect("distinct names")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,8 +13,10 @@
 //!   not proto3's canonical JSON; see `../shared/mesos/PROTOCOL.md` §2.3.
 //! - [`recordio`]: the `<length>\n<bytes>` framing of the event stream, with an incremental decoder
 //!   that rejects malformed or oversized records and never panics.
+//! - [`build`]: builders for scalar resources and shell-command tasks.
 //! - [`ContentType`]: the two media types and how a message is encoded in each.
 
+pub mod build;
 pub mod json;
 pub mod recordio;
 

@@ -1,5 +1,6 @@
 //! The comparison report: aggregation over seeds, rankings, tidy CSV, plots, HTML and Markdown.
 
+use sim::ModelKind;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -21,7 +22,7 @@ pub struct Group {
     /// Scale as text.
     pub scale: String,
     /// Model.
-    pub model: String,
+    pub model: ModelKind,
 }
 
 impl Group {
@@ -30,7 +31,7 @@ impl Group {
             workload: spec.workload.clone(),
             cluster: spec.cluster.clone(),
             scale: format!("{}", spec.scale),
-            model: spec.model.clone(),
+            model: spec.model,
         }
     }
 
@@ -91,8 +92,8 @@ fn arrived_dim(dimensions: &[String]) -> &'static str {
 }
 
 /// The metric a group's ranking is by, and whether lower is better.
-pub fn primary_metric(group_model: &str, dimensions: &[String]) -> (String, bool) {
-    if group_model == "arrive-only" {
+pub fn primary_metric(group_model: ModelKind, dimensions: &[String]) -> (String, bool) {
+    if group_model == ModelKind::ArriveOnly {
         let dim = arrived_dim(dimensions);
         (format!("utilisation_{dim}"), false)
     } else {
@@ -143,7 +144,7 @@ pub fn summarise(results: &[RunResult]) -> Vec<GroupSummary> {
         .into_iter()
         .map(|g| {
             let runs = groups.remove(&g).expect("grouped");
-            let metric = primary_metric(&g.model, &runs[0].dimensions);
+            let metric = primary_metric(g.model, &runs[0].dimensions);
             let mut policies: Vec<String> = Vec::new();
             for r in &runs {
                 if !policies.contains(&r.spec.policy) {
@@ -446,7 +447,10 @@ pub fn write(
 
     // Across workloads (the FGD study's last figure): the share of the arrived dimension left
     // unallocated at the end of each arrive-only replay, per workload and policy.
-    let arrive: Vec<&GroupSummary> = groups.iter().filter(|g| g.group.model == "arrive-only").collect();
+    let arrive: Vec<&GroupSummary> = groups
+        .iter()
+        .filter(|g| g.group.model == ModelKind::ArriveOnly)
+        .collect();
     if arrive.len() >= 2 {
         let dim = arrived_dim(&arrive[0].runs[0].dimensions);
         let metric = format!("utilisation_{dim}");
@@ -649,7 +653,7 @@ pub fn write(
             .filter(|(_, r)| r.spec.seed == first_seed)
             .map(|((c, s), r)| (*c, s, r))
             .collect();
-        if g.group.model == "arrive-only" {
+        if g.group.model == ModelKind::ArriveOnly {
             let dim = arrived_dim(&g.runs[0].dimensions);
             let mut lines_ = curves_by_policy(
                 &g.runs,

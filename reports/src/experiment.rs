@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use sim::ModelKind;
 
 use crate::Error;
 
@@ -38,8 +39,8 @@ pub struct Experiment {
     #[serde(default = "default_policies")]
     pub policies: Vec<String>,
     /// Scheduler models: `global`, `offers`, `arrive-only`.
-    #[serde(default = "default_models")]
-    pub models: Vec<String>,
+    #[serde(default = "default_models", with = "model_names")]
+    pub models: Vec<ModelKind>,
     /// Seeds: each seeds the synthetic workload's generation, the arrive-only sampling and random
     /// policies. Runs with the same seed see the same workload, so policies are compared in pairs.
     #[serde(default = "default_seeds")]
@@ -58,8 +59,39 @@ fn default_workloads() -> Vec<String> {
 fn default_policies() -> Vec<String> {
     DEFAULT_POLICIES.iter().map(|&p| p.to_string()).collect()
 }
-fn default_models() -> Vec<String> {
-    vec!["global".into(), "offers".into(), "arrive-only".into()]
+fn default_models() -> Vec<ModelKind> {
+    ModelKind::ALL.to_vec()
+}
+
+/// Models by name in experiment files and stored runs.
+mod model_names {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use sim::ModelKind;
+
+    pub(super) fn serialize<S: Serializer>(models: &[ModelKind], s: S) -> Result<S::Ok, S::Error> {
+        models.iter().map(|m| m.name()).collect::<Vec<_>>().serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ModelKind>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|m| m.parse().map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
+/// One model by name.
+mod model_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use sim::ModelKind;
+
+    pub(super) fn serialize<S: Serializer>(model: &ModelKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(model.name())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ModelKind, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
 }
 fn default_seeds() -> Vec<u64> {
     vec![1, 2, 3, 4, 5]
@@ -94,8 +126,9 @@ pub struct RunSpec {
     pub cluster: String,
     /// Policy as given.
     pub policy: String,
-    /// Model name.
-    pub model: String,
+    /// Scheduler model.
+    #[serde(with = "model_name")]
+    pub model: ModelKind,
     /// Seed.
     pub seed: u64,
     /// Cluster scale.
@@ -121,11 +154,11 @@ impl RunSpec {
     }
 
     /// The group the run is compared within: same workload, cluster, model and scale.
-    pub fn group(&self) -> (String, String, String, String) {
+    pub fn group(&self) -> (String, String, ModelKind, String) {
         (
             self.workload.clone(),
             self.cluster.clone(),
-            self.model.clone(),
+            self.model,
             format!("{}", self.scale),
         )
     }
@@ -168,7 +201,7 @@ impl Experiment {
             workloads: pods,
             cluster: None,
             policies: FGD_POLICIES.iter().map(|p| (*p).to_string()).collect(),
-            models: vec!["arrive-only".into()],
+            models: vec![ModelKind::ArriveOnly],
             seeds: (42..=51).collect(),
             scales: vec![1.0],
             target: 1.3,
@@ -201,13 +234,6 @@ impl Experiment {
         empty("models", self.models.len())?;
         empty("seeds", self.seeds.len())?;
         empty("scales", self.scales.len())?;
-        for m in &self.models {
-            if !["global", "offers", "arrive-only"].contains(&m.as_str()) {
-                return Err(Error::Experiment(format!(
-                    "unknown model `{m}`: one of global, offers, arrive-only"
-                )));
-            }
-        }
         for &s in &self.scales {
             if !(s.is_finite() && s > 0.0) {
                 return Err(Error::Experiment(format!(
@@ -229,14 +255,14 @@ impl Experiment {
         let mut runs = Vec::new();
         for w in &self.workloads {
             for &scale in &self.scales {
-                for m in &self.models {
+                for &m in &self.models {
                     for p in &self.policies {
                         for &seed in &self.seeds {
                             runs.push(RunSpec {
                                 workload: w.clone(),
                                 cluster: self.cluster.clone().unwrap_or_default(),
                                 policy: p.clone(),
-                                model: m.clone(),
+                                model: m,
                                 seed,
                                 scale,
                                 target: self.target,
@@ -266,16 +292,8 @@ mod tests {
     #[test]
     fn unknown_fields_and_models_are_errors() {
         assert!(toml::from_str::<Experiment>("polices = []").is_err());
-        let e = Experiment {
-            models: vec!["mesos".into()],
-            ..Experiment::default()
-        };
-        assert!(
-            e.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("unknown model `mesos`")
-        );
+        let err = toml::from_str::<Experiment>("models = [\"global\", \"mesos\"]").unwrap_err();
+        assert!(err.to_string().contains("unknown model `mesos`"), "{err}");
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl Page {
             experiment.scales,
             experiment.target,
         );
-        if experiment.models.iter().any(|m| m == "arrive-only") {
+        if experiment.models.contains(&sim::ModelKind::ArriveOnly) {
             let _ = writeln!(
                 body,
                 "<p class=\"meta\">Arrive-only replays follow the FGD paper (Weng et al., ATC'23): tasks are sampled with replacement from the workload until their demand reaches {} × the cluster's capacity (in GPUs when the cluster has GPUs, else CPUs), shuffled with the seed, placed one by one and never removed; a task that fits nowhere fails. Curves are plotted against arrived demand as % of capacity. GPU fragmentation is the paper's: idle GPU that the workload's typical task shapes (those covering 95% of its tasks) cannot use.</p>",

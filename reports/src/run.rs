@@ -11,6 +11,7 @@ use datasets::workload::{ClusterSource, TaskSource, load};
 use datasets::{FormatOptions, ReadOptions};
 use packing::Policy;
 use serde::{Deserialize, Serialize};
+use sim::ModelKind;
 use sim::{ArriveOnly, Config, Model, Offers, OnMachineLoss, QueueOrder, Workload};
 
 use crate::Error;
@@ -148,16 +149,15 @@ fn load_workload(spec: &RunSpec, options: &RunOptions) -> Result<Workload, Error
 
 /// The simulator's configuration for `spec`: each model with its documented defaults.
 pub fn config(spec: &RunSpec) -> Result<Config, Error> {
-    let model = match spec.model.as_str() {
-        "global" => Model::Global {
+    let model = match spec.model {
+        ModelKind::Global => Model::Global {
             order: QueueOrder::Fifo,
         },
-        "offers" => Model::Offers(Offers::default()),
-        "arrive-only" => Model::ArriveOnly(ArriveOnly {
+        ModelKind::Offers => Model::Offers(Offers::default()),
+        ModelKind::ArriveOnly => Model::ArriveOnly(ArriveOnly {
             target: spec.target,
             dimension: None,
         }),
-        other => return Err(Error::Experiment(format!("unknown model `{other}`"))),
     };
     Ok(Config {
         model,
@@ -215,64 +215,32 @@ fn simulate(spec: &RunSpec, workload: &Workload) -> Result<(RunResult, Vec<u8>),
         .map(|s| machines_needed(&caps, &s.allocated))
         .collect();
     let s = &outcome.summary;
-    let mut m: Vec<(String, f64)> = Vec::new();
-    let mut put = |name: &str, v: f64| {
-        if v.is_finite() {
-            m.push((name.to_string(), v));
-        }
-    };
-    put("arrived", s.arrived as f64);
-    put("placed", s.placed as f64);
-    put("finished", s.finished as f64);
-    put("failed", s.failed as f64);
-    put("unplaced", s.unplaced as f64);
-    put("requeued", s.requeued as f64);
-    if s.arrived > 0 {
-        let placed = if s.arrived_pct.is_some() {
-            s.placed
-        } else {
-            s.arrived.saturating_sub(s.unplaced + s.failed)
-        };
-        put("placed_fraction", placed as f64 / s.arrived as f64);
-    }
-    if let Some(w) = &s.wait {
-        put("wait_mean_s", w.mean);
-        put("wait_p50_s", w.p50);
-        put("wait_p95_s", w.p95);
-        put("wait_p99_s", w.p99);
-        put("wait_max_s", w.max);
-    }
-    if let Some(ms) = s.makespan {
-        put("makespan_s", ms);
-    }
-    for (d, name) in dims.iter().enumerate() {
-        put(&format!("utilisation_{name}"), s.utilisation[d]);
-    }
-    for (d, name) in dims.iter().enumerate() {
-        put(&format!("stranded_{name}"), s.stranded[d]);
-    }
-    put("machines_used_mean", s.mean_machines_used);
-    put("machines_used_peak", f64::from(s.peak_machines_used));
+    let names: Vec<&str> = dims.iter().map(String::as_str).collect();
+    let mut m = s.metrics(&names);
     // Machines in use against the fewest that could hold the allocation, summed over samples (so
-    // busy periods weigh more than a nearly idle drain).
+    // busy periods weigh more than a nearly idle drain); listed after the machines in use.
     let used_sum: f64 = outcome
         .series
         .iter()
         .map(|smp| f64::from(smp.machines_used))
         .sum();
     let lb_sum: f64 = machines_lb.iter().map(|&x| f64::from(x)).sum();
+    let mut bounds = Vec::new();
     if !machines_lb.is_empty() {
-        put("machines_lower_bound_mean", lb_sum / machines_lb.len() as f64);
+        bounds.push((
+            "machines_lower_bound_mean".to_string(),
+            lb_sum / machines_lb.len() as f64,
+        ));
     }
     if lb_sum > 0.0 {
-        put("machines_used_over_lower_bound", used_sum / lb_sum);
+        bounds.push(("machines_used_over_lower_bound".to_string(), used_sum / lb_sum));
     }
-    if let Some(f) = s.gpu_fragmentation_ratio {
-        put("gpu_frag_ratio", f);
-    }
-    if let Some(p) = s.arrived_pct {
-        put("arrived_pct", p);
-    }
+    bounds.retain(|(_, v)| v.is_finite());
+    let at = m
+        .iter()
+        .position(|(n, _)| n == "machines_used_peak")
+        .map_or(m.len(), |p| p + 1);
+    m.splice(at..at, bounds);
     let result = RunResult {
         spec: spec.clone(),
         workload_name: s.workload.clone(),
@@ -386,7 +354,7 @@ mod tests {
             workload: "synthetic:uniform".into(),
             cluster: String::new(),
             policy: "first-fit".into(),
-            model: "global".into(),
+            model: ModelKind::Global,
             seed: 1,
             scale,
             target: 1.3,

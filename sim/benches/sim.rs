@@ -51,17 +51,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// SplitMix64 for event times.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
+/// SplitMix64 for event times: the workspace's one generator.
+type Rng = packing::hash::SplitMix64;
 
 /// The hold model: pop the earliest event and schedule a new one a random time later, keeping
 /// `n` events pending.
@@ -69,15 +60,15 @@ fn engine(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine-hold");
     group.throughput(Throughput::Elements(1));
     for n in [10usize, 1_000, 100_000] {
-        let mut rng = Rng(3);
+        let mut rng = Rng::new(3);
         let mut queue = EventQueue::new();
         for i in 0..n {
-            queue.push((rng.next() % 1_000_000) as i64, i as u32);
+            queue.push((rng.next_u64() % 1_000_000) as i64, i as u32);
         }
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter(|| {
                 let (t, e) = queue.pop().expect("n events pending");
-                queue.push(t + 1 + (rng.next() % 1_000_000) as i64, e);
+                queue.push(t + 1 + (rng.next_u64() % 1_000_000) as i64, e);
             });
         });
     }

@@ -11,7 +11,8 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::{ArriveOnly, Config};
 use crate::error::Error;
-use crate::metrics::{FragCache, Recorder, Sample, Shape, Summary, minimal_shapes, stranded};
+use crate::metrics::{Counts, FragCache, Over, Recorder, Sample, Shape, minimal_shapes, stranded};
+use crate::setup::{Setup, setup};
 use crate::state::{SimCluster, Tasks};
 use crate::workload::{Workload, dims};
 use crate::{Outcome, Progress};
@@ -24,13 +25,6 @@ pub(crate) fn run(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, Error> {
     let schema = &workload.schema;
-    if policy.schema() != schema {
-        return Err(Error::Workload(format!(
-            "the policy was built for dimensions {} but the workload has {}",
-            policy.schema().names(),
-            schema.names()
-        )));
-    }
     let dim_name = spec.dimension.clone().unwrap_or_else(|| {
         if schema.index_of(dims::GPUS).is_some() {
             dims::GPUS
@@ -48,10 +42,12 @@ pub(crate) fn run(
     if workload.tasks.is_empty() {
         return Err(Error::Workload("the workload has no tasks to sample".into()));
     }
-    let mut c = SimCluster::new(schema);
-    for m in &workload.machines {
-        c.add(m)?;
-    }
+    let Setup {
+        mut c,
+        mut frag,
+        policy,
+    } = setup(schema, &workload.machines, policy, Some(&workload.tasks))?;
+    let policy = policy.as_ref();
     let capacity: u128 = c.available_capacity[dim];
     if capacity == 0 {
         return Err(Error::Workload(format!(
@@ -82,17 +78,6 @@ pub(crate) fn run(
         let j = rng.random_range(0..=i);
         picks.swap(i, j);
     }
-    let cpu_dim = c.cpu_dim;
-    let mut frag = match (c.gpu_dim, cpu_dim) {
-        (Some(_), Some(cpu)) => Some(FragCache::new(
-            crate::timed::target_workload(&mut c, &workload.tasks, cpu)?,
-            cpu,
-        )),
-        _ => None,
-    };
-    let policy = crate::timed::with_target(policy, frag.as_ref(), &mut c, Some(&workload.tasks))?;
-    let policy = policy.as_ref();
-    policy.prepare(&mut c.cluster);
     // The shapes tasks come in, for the stranded-resources measure.
     let mut shapes_src = Vec::new();
     let mut tasks = Tasks::default();
@@ -169,33 +154,25 @@ pub(crate) fn run(
         arrived,
         time: arrived as i64,
     });
-    let last = rec.samples.last().expect("recorded").clone();
-    let utilisation = last.utilisation();
-    let summary = Summary {
-        workload: workload.name.clone(),
-        policy: policy.name(),
-        model: config.model.name().to_string(),
-        seed: config.seed,
-        machines: c.cluster.len() as u64,
+    let counts = Counts {
         arrived,
         placed,
-        finished: 0,
         failed,
         running: placed,
-        unplaced: 0,
-        requeued: 0,
-        wait: None,
-        makespan: None,
-        utilisation,
-        mean_machines_used: f64::from(last.machines_used),
-        peak_machines_used: last.machines_used,
-        stranded: rec.mean_stranded(),
-        gpu_fragmentation_ratio: last
-            .gpu_fragmentation
-            .map(|(f, idle)| if idle == 0 { 0.0 } else { f / idle as f64 }),
-        arrived_pct: Some(final_pct),
         events: arrived,
+        ..Counts::default()
     };
+    let over = Over::End {
+        arrived_pct: final_pct,
+    };
+    let summary = rec.summarise(
+        &workload.name,
+        policy,
+        config,
+        c.cluster.len() as u64,
+        counts,
+        over,
+    );
     Ok(Outcome {
         schema: schema.clone(),
         summary,

@@ -76,11 +76,67 @@ pub enum Model {
 impl Model {
     /// The model's short name: `global`, `offers`, `arrive-only`.
     pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// Which of the three models this is.
+    pub fn kind(&self) -> ModelKind {
         match self {
-            Model::Global { .. } => "global",
-            Model::Offers(_) => "offers",
-            Model::ArriveOnly(_) => "arrive-only",
+            Model::Global { .. } => ModelKind::Global,
+            Model::Offers(_) => ModelKind::Offers,
+            Model::ArriveOnly(_) => ModelKind::ArriveOnly,
         }
+    }
+}
+
+/// The three scheduler models by name, without their options: what a grid or a command line
+/// names (`global`, `offers`, `arrive-only`).
+///
+/// ```
+/// use sim::ModelKind;
+/// let m: ModelKind = "arrive-only".parse().unwrap();
+/// assert_eq!(m, ModelKind::ArriveOnly);
+/// assert_eq!(m.to_string(), "arrive-only");
+/// assert!("mesos".parse::<ModelKind>().is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ModelKind {
+    /// [`Model::Global`].
+    Global,
+    /// [`Model::Offers`].
+    Offers,
+    /// [`Model::ArriveOnly`].
+    ArriveOnly,
+}
+
+impl ModelKind {
+    /// Every model, in the order reports list them.
+    pub const ALL: [ModelKind; 3] = [ModelKind::Global, ModelKind::Offers, ModelKind::ArriveOnly];
+
+    /// The model's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Global => "global",
+            ModelKind::Offers => "offers",
+            ModelKind::ArriveOnly => "arrive-only",
+        }
+    }
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<ModelKind, String> {
+        ModelKind::ALL
+            .into_iter()
+            .find(|m| m.name() == s.trim())
+            .ok_or_else(|| format!("unknown model `{s}`: one of global, offers, arrive-only"))
     }
 }
 

@@ -21,17 +21,19 @@ pub mod config;
 pub mod engine;
 mod error;
 pub mod metrics;
+mod setup;
 mod state;
+mod target;
 mod timed;
 pub mod workload;
 
 use packing::{Policy, Schema};
 
-pub use config::{ArriveOnly, Config, Model, Offers, OnMachineLoss, QueueOrder};
+pub use config::{ArriveOnly, Config, Model, ModelKind, Offers, OnMachineLoss, QueueOrder};
 pub use error::Error;
 pub use metrics::{Sample, Summary, WaitStats, write_series};
 pub use workload::{
-    GpuInventory, GpuRequest, MachineChange, MachineEvent, MachineSpec, SECOND, TaskSpec, Time, Workload,
+    GpuDemand, GpuInventory, MachineChange, MachineEvent, MachineSpec, SECOND, TaskSpec, Time, Workload,
 };
 
 /// What a run produced.

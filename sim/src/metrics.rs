@@ -148,6 +148,83 @@ pub struct Summary {
     pub events: u64,
 }
 
+/// What a model counted over a run, for its summary.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Counts {
+    pub arrived: u64,
+    pub placed: u64,
+    pub finished: u64,
+    pub failed: u64,
+    pub running: u64,
+    pub unplaced: u64,
+    pub requeued: u64,
+    pub events: u64,
+}
+
+/// How a model's summary reads its recorder: averaged over the arrival window (the timed
+/// models), or the state at the end (arrive-only, where the end is the target).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Over {
+    /// Time-weighted means; the makespan in seconds, if anything arrived.
+    Time { makespan: Option<f64> },
+    /// The last sample; the arrived demand at the end, % of capacity.
+    End { arrived_pct: f64 },
+}
+
+impl Summary {
+    /// The summary as named metrics, the one serialisation of a run's results: `results.csv`'s
+    /// metric column and `packsim replay`'s `summary.json` both take these names and values.
+    /// `dims` names the schema's dimensions (for `utilisation_cpus`, ...); non-finite values are
+    /// left out.
+    pub fn metrics(&self, dims: &[&str]) -> Vec<(String, f64)> {
+        let mut m: Vec<(String, f64)> = Vec::new();
+        let mut put = |name: &str, v: f64| {
+            if v.is_finite() {
+                m.push((name.to_string(), v));
+            }
+        };
+        put("arrived", self.arrived as f64);
+        put("placed", self.placed as f64);
+        put("finished", self.finished as f64);
+        put("failed", self.failed as f64);
+        put("unplaced", self.unplaced as f64);
+        put("requeued", self.requeued as f64);
+        if self.arrived > 0 {
+            let placed = if self.arrived_pct.is_some() {
+                self.placed
+            } else {
+                self.arrived.saturating_sub(self.unplaced + self.failed)
+            };
+            put("placed_fraction", placed as f64 / self.arrived as f64);
+        }
+        if let Some(w) = &self.wait {
+            put("wait_mean_s", w.mean);
+            put("wait_p50_s", w.p50);
+            put("wait_p95_s", w.p95);
+            put("wait_p99_s", w.p99);
+            put("wait_max_s", w.max);
+        }
+        if let Some(ms) = self.makespan {
+            put("makespan_s", ms);
+        }
+        for (d, name) in dims.iter().enumerate() {
+            put(&format!("utilisation_{name}"), self.utilisation[d]);
+        }
+        for (d, name) in dims.iter().enumerate() {
+            put(&format!("stranded_{name}"), self.stranded[d]);
+        }
+        put("machines_used_mean", self.mean_machines_used);
+        put("machines_used_peak", f64::from(self.peak_machines_used));
+        if let Some(f) = self.gpu_fragmentation_ratio {
+            put("gpu_frag_ratio", f);
+        }
+        if let Some(p) = self.arrived_pct {
+            put("arrived_pct", p);
+        }
+        m
+    }
+}
+
 /// Time-weighted integrals and counters while a run goes on.
 #[derive(Default)]
 pub(crate) struct Recorder {
@@ -162,6 +239,66 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
+    /// The summary of a run, the one path every model ends with.
+    pub fn summarise(
+        &mut self,
+        workload: &str,
+        policy: &packing::Policy,
+        config: &crate::Config,
+        machines: u64,
+        counts: Counts,
+        over: Over,
+    ) -> Summary {
+        let last = self.samples.last();
+        let gpu_fragmentation_ratio = last
+            .and_then(|s| s.gpu_fragmentation)
+            .map(|(f, idle)| if idle == 0 { 0.0 } else { f / idle as f64 });
+        let (utilisation, mean_machines_used, peak_machines_used, wait, makespan, arrived_pct) = match over {
+            Over::Time { makespan } => (
+                self.utilisation(),
+                self.mean_machines_used(),
+                self.peak_machines_used,
+                WaitStats::of(std::mem::take(&mut self.waits)),
+                makespan,
+                None,
+            ),
+            Over::End { arrived_pct } => {
+                let last = last.expect("an arrive-only replay records its end");
+                (
+                    last.utilisation(),
+                    f64::from(last.machines_used),
+                    last.machines_used,
+                    None,
+                    None,
+                    Some(arrived_pct),
+                )
+            }
+        };
+        Summary {
+            workload: workload.to_string(),
+            policy: policy.name(),
+            model: config.model.name().to_string(),
+            seed: config.seed,
+            machines,
+            arrived: counts.arrived,
+            placed: counts.placed,
+            finished: counts.finished,
+            failed: counts.failed,
+            running: counts.running,
+            unplaced: counts.unplaced,
+            requeued: counts.requeued,
+            wait,
+            makespan,
+            utilisation,
+            mean_machines_used,
+            peak_machines_used,
+            stranded: self.mean_stranded(),
+            gpu_fragmentation_ratio,
+            arrived_pct,
+            events: counts.events,
+        }
+    }
+
     pub fn new(dims: usize) -> Recorder {
         Recorder {
             allocated_time: vec![0.0; dims],

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use packing::{Cluster, GpuDemand, MachineId, ModelSet, Placement, Request, Schema};
 
 use crate::error::Error;
-use crate::workload::{GpuRequest, MachineSpec, TaskSpec, Time, dims};
+use crate::workload::{MachineSpec, TaskSpec, Time, dims};
 
 /// GPU model names to the small ids `packing` uses (0 = no GPU or unknown model).
 #[derive(Default)]
@@ -271,7 +271,7 @@ impl SimCluster {
             ));
         }
         let gpu = match (spec.gpu, self.gpu_dim) {
-            (_, None) if spec.gpu != GpuRequest::None => {
+            (_, None) if spec.gpu != GpuDemand::None => {
                 return Err(Error::task(
                     &spec.name,
                     "asks for GPUs but the workload has no `gpus` dimension",
@@ -280,20 +280,19 @@ impl SimCluster {
             (_, None) => GpuDemand::None,
             (request, Some(g)) => {
                 let gpu = match request {
-                    GpuRequest::None => GpuDemand::from_milli(spec.demand[g]).ok_or_else(|| {
+                    GpuDemand::None => GpuDemand::from_milli(spec.demand[g]).ok_or_else(|| {
                         Error::task(
                             &spec.name,
                             format!("{} milli-GPU is neither a share nor whole GPUs", spec.demand[g]),
                         )
                     })?,
-                    GpuRequest::Share(m) if m >= 1000 => {
+                    GpuDemand::Share(m) if m >= 1000 => {
                         return Err(Error::task(
                             &spec.name,
                             format!("a share of {m} milli-GPU is a whole GPU or more"),
                         ));
                     }
-                    GpuRequest::Share(m) => GpuDemand::Share(m),
-                    GpuRequest::Whole(n) => GpuDemand::Whole(n),
+                    share_or_whole => share_or_whole,
                 };
                 if gpu.milli() != spec.demand[g] {
                     return Err(Error::task(
@@ -340,16 +339,12 @@ impl SimCluster {
 
     /// True when the task's group has room on `m` (anti-affinity).
     pub fn eligible(&self, task: &Task, m: MachineId) -> bool {
-        task.max_per_machine == 0
-            || task.group == u32::MAX
-            || self.group_count.get(&(task.group, m.0)).copied().unwrap_or(0) < task.max_per_machine
+        group_has_room(&self.group_count, task, m)
     }
 
     /// Counts a task of `group` starting on `m`.
     pub fn count_group(&mut self, group: u32, m: MachineId) {
-        if group != u32::MAX {
-            *self.group_count.entry((group, m.0)).or_insert(0) += 1;
-        }
+        count_group(&mut self.group_count, group, m);
     }
 
     /// Records that the task in `slot`, already allocated on the cluster, runs on `m`.
@@ -403,5 +398,23 @@ impl SimCluster {
             .zip(self.cluster.total_free())
             .map(|(c, f)| (c - f) as u64)
             .collect()
+    }
+}
+
+/// Tasks per (group, machine): what anti-affinity counts.
+pub(crate) type GroupCounts = HashMap<(u32, u32), u32>;
+
+/// Anti-affinity, the one rule: a task of a group with a per-machine limit may go on `m` while
+/// fewer than the limit of its group run there (`u32::MAX`: no group; limit 0: no limit).
+pub(crate) fn group_has_room(counts: &GroupCounts, task: &Task, m: MachineId) -> bool {
+    task.max_per_machine == 0
+        || task.group == u32::MAX
+        || counts.get(&(task.group, m.0)).copied().unwrap_or(0) < task.max_per_machine
+}
+
+/// Counts a task of `group` starting on `m`.
+pub(crate) fn count_group(counts: &mut GroupCounts, group: u32, m: MachineId) {
+    if group != u32::MAX {
+        *counts.entry((group, m.0)).or_insert(0) += 1;
     }
 }

@@ -4,7 +4,7 @@
 //! [`dims::CPUS`] (milli-cores), [`dims::MEM`] (MiB), [`dims::GPUS`] (milli-GPU, the sum over a
 //! machine's devices), [`dims::DISK`] (MiB) and [`dims::RDMA`] (milli-NIC). Times are microseconds.
 
-use packing::{Dim, Schema};
+use packing::Schema;
 
 /// Simulated time in microseconds. Traces may start before 0 (tasks alive at the trace start).
 pub type Time = i64;
@@ -12,39 +12,8 @@ pub type Time = i64;
 /// One second of [`Time`].
 pub const SECOND: Time = 1_000_000;
 
-/// Conventional dimension names and their units.
-pub mod dims {
-    /// CPU, in milli-cores (3 decimals).
-    pub const CPUS: &str = "cpus";
-    /// Memory, in MiB (0 decimals).
-    pub const MEM: &str = "mem";
-    /// GPU, in milli-GPU summed over a machine's devices (3 decimals).
-    pub const GPUS: &str = "gpus";
-    /// Disk, in MiB (0 decimals).
-    pub const DISK: &str = "disk";
-    /// RDMA network bandwidth, in milli-NIC (3 decimals).
-    pub const RDMA: &str = "rdma";
-}
-
-/// The decimal places of a conventional dimension: 3 for cpus, gpus and rdma, 0 otherwise.
-pub fn decimals_of(name: &str) -> u8 {
-    match name {
-        dims::CPUS | dims::GPUS | dims::RDMA => 3,
-        _ => 0,
-    }
-}
-
-/// A schema of conventional dimensions, each with its conventional unit.
-///
-/// # Panics
-/// If `names` is empty or repeats a name (a programming error: callers pass constants).
-pub fn schema(names: &[&str]) -> Schema {
-    let dims = names
-        .iter()
-        .map(|&n| Dim::new(n, decimals_of(n)).expect("valid name"))
-        .collect();
-    Schema::new(dims).expect("distinct names")
-}
+pub use packing::GpuDemand;
+pub use packing::schema::{conventional as schema, decimals_of, dims};
 
 /// The GPUs of a machine: `count` devices of 1000 milli-GPU each, all of one model.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -53,29 +22,6 @@ pub struct GpuInventory {
     pub count: u32,
     /// GPU model (`V100M16`, `T4`, ...); empty when the trace does not say.
     pub model: String,
-}
-
-/// What a task asks of GPU devices, beyond the aggregate `gpus` amount in its demand.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum GpuRequest {
-    /// No GPU.
-    #[default]
-    None,
-    /// A share of one device, in milli-GPU (1–999): it must fit on a single GPU.
-    Share(u32),
-    /// Whole devices.
-    Whole(u32),
-}
-
-impl GpuRequest {
-    /// The aggregate milli-GPU this request adds to the `gpus` dimension.
-    pub fn milli(self) -> u64 {
-        match self {
-            GpuRequest::None => 0,
-            GpuRequest::Share(m) => u64::from(m),
-            GpuRequest::Whole(n) => 1000 * u64::from(n),
-        }
-    }
 }
 
 /// A machine: its name, capacity and GPU devices.
@@ -124,7 +70,7 @@ pub struct TaskSpec {
     /// Demand per dimension of the workload's schema.
     pub demand: Vec<u64>,
     /// Device-level view of the GPU demand.
-    pub gpu: GpuRequest,
+    pub gpu: GpuDemand,
     /// GPU models the task may run on; empty means any.
     pub gpu_models: Vec<String>,
     /// The job, application or user the task belongs to.
@@ -147,7 +93,7 @@ impl TaskSpec {
             arrival,
             duration: None,
             demand,
-            gpu: GpuRequest::None,
+            gpu: GpuDemand::None,
             gpu_models: Vec::new(),
             group: None,
             max_per_machine: None,
@@ -196,8 +142,8 @@ mod tests {
         let s = schema(&[dims::CPUS, dims::MEM, dims::GPUS]);
         assert_eq!(s.dim(0).parse("0.5"), Ok(500));
         assert_eq!(s.dim(1).parse("1024"), Ok(1024));
-        assert_eq!(GpuRequest::Share(460).milli(), 460);
-        assert_eq!(GpuRequest::Whole(4).milli(), 4000);
+        assert_eq!(GpuDemand::Share(460).milli(), 460);
+        assert_eq!(GpuDemand::Whole(4).milli(), 4000);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use live::core::Config;
+use live::protocol::Config;
 use live::shell::{Connection, run_batch};
 use packing::{Policy, Weights};
 use proto::ContentType;

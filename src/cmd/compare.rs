@@ -45,7 +45,7 @@ pub struct Args {
     policies: Vec<String>,
     /// Scheduler models, comma-separated: global, offers, arrive-only [default: all three].
     #[arg(long, short = 'm', value_delimiter = ',')]
-    models: Vec<String>,
+    models: Vec<sim::ModelKind>,
     /// Seeds: a list `1,2,3` or a range `1..10` (inclusive) [default: 1..5].
     #[arg(long, value_parser = parse_seeds)]
     seeds: Option<Seeds>,

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Parser;
 use datasets::workload::{ClusterSource, cluster_machines};
 use datasets::{FormatOptions, ReadOptions};
-use live::master::{AgentSpec, Master, MasterConfig, RunModel};
+use master::{AgentSpec, Master, MasterConfig, RunModel};
 use packing::Schema;
 
 use crate::cmd::batch::parse_duration;

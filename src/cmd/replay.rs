@@ -307,29 +307,21 @@ fn write_outputs(dir: &std::path::Path, outcome: &Outcome) -> anyhow::Result<()>
     std::fs::rename(&tmp, &series)?;
     let s = &outcome.summary;
     let dims: Vec<&str> = outcome.schema.dims().iter().map(packing::Dim::name).collect();
+    let metrics: serde_json::Map<String, serde_json::Value> = s
+        .metrics(&dims)
+        .into_iter()
+        .map(|(name, v)| (name, serde_json::json!(v)))
+        .collect();
+    // The run's configuration, then its metrics under the names `results.csv` uses.
     let json = serde_json::json!({
         "workload": s.workload,
         "policy": s.policy,
         "model": s.model,
         "seed": s.seed,
         "machines": s.machines,
-        "arrived": s.arrived,
-        "placed": s.placed,
-        "finished": s.finished,
-        "failed": s.failed,
-        "running": s.running,
-        "unplaced": s.unplaced,
-        "requeued": s.requeued,
-        "wait_s": s.wait.map(|w| serde_json::json!({"mean": w.mean, "p50": w.p50, "p95": w.p95, "p99": w.p99, "max": w.max})),
-        "makespan_s": s.makespan,
-        "dimensions": dims,
-        "utilisation": s.utilisation,
-        "stranded": s.stranded,
-        "mean_machines_used": s.mean_machines_used,
-        "peak_machines_used": s.peak_machines_used,
-        "gpu_fragmentation_ratio": s.gpu_fragmentation_ratio,
-        "arrived_pct": s.arrived_pct,
         "events": s.events,
+        "dimensions": dims,
+        "metrics": metrics,
     });
     let path = dir.join("summary.json");
     std::fs::write(&path, serde_json::to_string_pretty(&json)? + "\n")

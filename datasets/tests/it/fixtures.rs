@@ -8,7 +8,7 @@ use datasets::{
     Error, Format, FormatOptions, MachineScale, ReadOptions, alibaba2017, alibaba2018, azure, detect, dlrm,
     google2011, google2019, info, nodes, openb,
 };
-use sim::workload::{GpuRequest, MachineChange, SECOND};
+use sim::workload::{GpuDemand, MachineChange, SECOND};
 
 /// A file with `text` in a fresh directory, plain or gzip-compressed.
 fn file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
@@ -111,14 +111,14 @@ fn openb_pods_parse_gpu_shares_specs_and_times() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(pods[0].gpu, GpuRequest::Share(250));
+    assert_eq!(pods[0].gpu, GpuDemand::Share(250));
     assert_eq!(pods[0].demand, vec![1000, 2048, 250]);
     assert_eq!(pods[0].gpu_models, vec!["V100M16", "V100M32"]);
     assert_eq!(
         (pods[0].arrival, pods[0].duration),
         (10 * SECOND, Some(90 * SECOND))
     );
-    assert_eq!((pods[1].gpu, pods[1].demand[2]), (GpuRequest::Whole(4), 4000));
+    assert_eq!((pods[1].gpu, pods[1].demand[2]), (GpuDemand::Whole(4), 4000));
     // Never scheduled: the duration runs from creation.
     assert_eq!(pods[1].duration, Some(60 * SECOND));
     assert_eq!((pods[2].arrival, pods[2].duration), (40_500_000, None));
@@ -133,7 +133,7 @@ fn openb_pods_parse_gpu_shares_specs_and_times() {
         .unwrap();
     assert_eq!(
         (pods[0].arrival, pods[0].duration, pods[0].gpu),
-        (0, None, GpuRequest::Whole(8))
+        (0, None, GpuDemand::Whole(8))
     );
 }
 
@@ -449,7 +449,7 @@ fn dlrm_pai_and_spot_fixtures() {
     assert_eq!(t.demand, vec![8000, 0, 10, 41_472, 87_040]);
     assert_eq!(
         (t.arrival, t.duration, t.max_per_machine, t.gpu),
-        (0, None, None, GpuRequest::None)
+        (0, None, None, GpuDemand::None)
     );
     let err = records.next().unwrap().unwrap_err().to_string();
     assert!(

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use datasets::info::{Summary, summarize};
 use datasets::instances::{bpplib_suite, vectorpack_suite};
 use datasets::{FormatOptions, ReadOptions, alibaba2017, alibaba2018, dlrm, google2019, nodes, openb};
-use sim::workload::{GpuRequest, MachineChange};
+use sim::workload::{GpuDemand, MachineChange};
 
 fn shared(test: &str) -> Option<PathBuf> {
     datasets::shared::for_tests(env!("CARGO_MANIFEST_DIR"), test).map(|d| d.join("datasets"))
@@ -65,16 +65,16 @@ fn openb_default_pods_match_the_readme() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(pods.len(), 8152);
-    let count = |f: &dyn Fn(&GpuRequest) -> bool| pods.iter().filter(|p| f(&p.gpu)).count();
-    assert_eq!(count(&|g| *g == GpuRequest::None), 1088);
-    assert_eq!(count(&|g| matches!(g, GpuRequest::Share(_))), 3078);
+    let count = |f: &dyn Fn(&GpuDemand) -> bool| pods.iter().filter(|p| f(&p.gpu)).count();
+    assert_eq!(count(&|g| *g == GpuDemand::None), 1088);
+    assert_eq!(count(&|g| matches!(g, GpuDemand::Share(_))), 3078);
     assert_eq!(
-        count(&|g| matches!(g, GpuRequest::Share(_) | GpuRequest::Whole(1))),
+        count(&|g| matches!(g, GpuDemand::Share(_) | GpuDemand::Whole(1))),
         6989
     );
-    assert_eq!(count(&|g| *g == GpuRequest::Whole(2)), 16);
-    assert_eq!(count(&|g| *g == GpuRequest::Whole(4)), 15);
-    assert_eq!(count(&|g| *g == GpuRequest::Whole(8)), 44);
+    assert_eq!(count(&|g| *g == GpuDemand::Whole(2)), 16);
+    assert_eq!(count(&|g| *g == GpuDemand::Whole(4)), 15);
+    assert_eq!(count(&|g| *g == GpuDemand::Whole(8)), 44);
     // Total GPU request 6086.8 GPUs.
     assert_eq!(pods.iter().map(|p| p.demand[2]).sum::<u64>(), 6_086_800);
     let class = |q: &str| pods.iter().filter(|p| p.class.as_deref() == Some(q)).count();
@@ -91,15 +91,11 @@ fn openb_default_pods_match_the_readme() {
     let p = &pods[0];
     assert_eq!(
         (p.name.as_str(), p.demand.as_slice(), p.gpu),
-        (
-            "openb-pod-0000",
-            &[12_000, 16_384, 1000][..],
-            GpuRequest::Whole(1)
-        )
+        ("openb-pod-0000", &[12_000, 16_384, 1000][..], GpuDemand::Whole(1))
     );
     assert_eq!(p.duration, Some(12_537_496 * sim::SECOND));
     // openb-pod-0001 shares 460 milli of one GPU.
-    assert_eq!(pods[1].gpu, GpuRequest::Share(460));
+    assert_eq!(pods[1].gpu, GpuDemand::Share(460));
 }
 
 #[test]
@@ -294,7 +290,7 @@ fn pai_dlrm_spot_and_google_files_match_the_readme() {
     assert_eq!(inst[0].demand, vec![12_000, 1000, 250, 122_880, 655_360]);
     assert_eq!(
         (inst[0].max_per_machine, inst[0].gpu),
-        (Some(8), GpuRequest::Whole(1))
+        (Some(8), GpuDemand::Whole(1))
     );
 
     let spot = summary(d.join("alibaba_v2026_spot_gpu/node_info_df.csv"))

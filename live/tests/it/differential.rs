@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use live::master::{AgentSpec, Master, MasterConfig};
+use master::{AgentSpec, Master, MasterConfig};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::runtime;
-use live::core::{Config, FinalState};
-use live::master::{AgentSpec, Fault, Master, MasterConfig, RunModel};
+use live::protocol::{Config, FinalState};
 use live::shell::{Connection, Framework};
 use live::tasks::{TaskSpec, command_task, schema};
+use master::{AgentSpec, Fault, Master, MasterConfig, RunModel};
 use packing::Policy;
 use proto::ContentType;
 

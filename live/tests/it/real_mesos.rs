@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::runtime;
-use live::core::{Config, FinalState};
+use live::protocol::{Config, FinalState};
 use live::shell::{Connection, Framework};
 use live::tasks::{DIMENSIONS, TaskSpec, command_task, schema};
 use packing::{Cluster, Items, Policy, ResourceTable, Weights, pack};

@@ -12,7 +12,7 @@ fn small_grid() -> Experiment {
         workloads: vec!["synthetic:default".into()],
         cluster: None,
         policies: vec!["first-fit".into(), "dot-product".into()],
-        models: vec!["global".into(), "arrive-only".into()],
+        models: vec![sim::ModelKind::Global, sim::ModelKind::ArriveOnly],
         seeds: vec![1, 2],
         scales: vec![1.0],
         target: 1.3,

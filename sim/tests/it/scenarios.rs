@@ -3,7 +3,7 @@
 use packing::Policy;
 use sim::workload::{dims, schema};
 use sim::{
-    ArriveOnly, Config, GpuInventory, GpuRequest, MachineChange, MachineEvent, MachineSpec, Model, Offers,
+    ArriveOnly, Config, GpuDemand, GpuInventory, MachineChange, MachineEvent, MachineSpec, Model, Offers,
     OnMachineLoss, Outcome, QueueOrder, SECOND, TaskSpec, Workload, run,
 };
 
@@ -153,10 +153,10 @@ fn gpu_models_and_devices_constrain_placement() {
         }),
     };
     let mut picky = TaskSpec::new("picky", 0, vec![1000, 1000]);
-    picky.gpu = GpuRequest::Whole(1);
+    picky.gpu = GpuDemand::Whole(1);
     picky.gpu_models = vec!["T4".into()];
     let mut share_a = TaskSpec::new("share-a", SECOND, vec![1000, 600]);
-    share_a.gpu = GpuRequest::Share(600);
+    share_a.gpu = GpuDemand::Share(600);
     let mut share_b = share_a.clone();
     share_b.name = "share-b".into();
     share_b.arrival = 2 * SECOND;

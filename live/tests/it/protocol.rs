@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use live::core::{Action, Config, Core, FinalState, Outcome};
+use live::protocol::{Action, Config, Core, FinalState, Outcome};
 use live::tasks::{TaskSpec, command_task, scalar, schema};
 use packing::Policy;
 use proto::v1::resource::AllocationInfo;

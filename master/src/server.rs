@@ -23,8 +23,16 @@ use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use super::state::{MasterState, Out, error_event};
-use super::{AgentSpec, MasterConfig};
+use crate::state::{MasterState, Out, error_event};
+use crate::{AgentSpec, MasterConfig};
+
+/// A whole request body; empty if it broke off (a body the client cut short is a bad request).
+async fn read_body(body: Incoming) -> Bytes {
+    body.collect()
+        .await
+        .map(http_body_util::Collected::to_bytes)
+        .unwrap_or_default()
+}
 
 type Resp = Response<BoxBody<Bytes, Infallible>>;
 
@@ -303,7 +311,7 @@ async fn handle(shared: &Arc<Mutex<Shared>>, req: Request<Incoming>) -> Resp {
             r
         }
         (Method::POST, "/admin/fault") => {
-            let body = crate::shell::read_body(req.into_body()).await;
+            let body = read_body(req.into_body()).await;
             match serde_json::from_slice::<Fault>(&body) {
                 Ok(f) => match inject(&mut shared.lock().expect("not poisoned"), &f) {
                     Ok(()) => text(200, ""),
@@ -445,7 +453,7 @@ async fn scheduler(shared: &Arc<Mutex<Shared>>, req: Request<Incoming>) -> Resp 
     };
     let accept = header("Accept");
     let stream_header = header("Mesos-Stream-Id");
-    let body = crate::shell::read_body(req.into_body()).await;
+    let body = read_body(req.into_body()).await;
     let call: Call = match ct {
         ContentType::Json => match proto::json::from_slice(&body) {
             Ok(c) => c,

@@ -12,8 +12,11 @@ use proto::v1::{
     Offer, OfferId, TaskId, TaskInfo, TaskState, TaskStatus, framework_info, offer, task_status,
 };
 
-use super::resources::Res;
-use super::{AgentSpec, MasterConfig, RunModel};
+use packing::hash::SplitMix64;
+use packing::refusal::Refusal as RefusalFilter;
+
+use crate::resources::Res;
+use crate::{AgentSpec, MasterConfig, RunModel};
 
 /// A message for the HTTP layer.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,12 +38,12 @@ pub enum Out {
 /// An HTTP answer to a call the state machine refused.
 pub type Refusal = (u16, String);
 
+/// A refusal filter of one framework on one agent's resources for one role.
 #[derive(Clone, Debug)]
 struct Filter {
     agent: usize,
     role: String,
-    refused: Res,
-    until: Duration,
+    refusal: RefusalFilter<Res, Duration>,
 }
 
 #[derive(Debug)]
@@ -113,7 +116,7 @@ pub struct MasterState {
     next_framework: u64,
     next_offer: u64,
     next_allocation: Duration,
-    rng: u64,
+    rng: SplitMix64,
     out: Vec<Out>,
     /// Per task id: launches, and runs that reached TASK_FINISHED (for tests of "none run twice").
     runs: BTreeMap<String, (u32, u32)>,
@@ -145,7 +148,7 @@ fn terminal(s: TaskState) -> bool {
 impl MasterState {
     /// A master with `agents`, all registered at time 0.
     pub fn new(config: MasterConfig, agents: Vec<AgentSpec>) -> MasterState {
-        let mut rng = config.seed ^ 0x9E37_79B9_7F4A_7C15;
+        let mut rng = SplitMix64::new(config.seed ^ 0x9E37_79B9_7F4A_7C15);
         let master_id = uuid_text(&mut rng);
         let agents = agents
             .into_iter()
@@ -202,7 +205,7 @@ impl MasterState {
     fn random_bytes(&mut self) -> Vec<u8> {
         let mut v = Vec::with_capacity(16);
         for _ in 0..2 {
-            v.extend_from_slice(&splitmix(&mut self.rng).to_le_bytes());
+            v.extend_from_slice(&self.rng.next_u64().to_le_bytes());
         }
         v
     }
@@ -658,7 +661,12 @@ impl MasterState {
             .unwrap_or(5.0)
             .min(365.0 * 86400.0);
         if refuse > 0.0 && !pool.is_empty() {
-            let until = now + Duration::from_secs_f64(refuse).max(self.config.allocation_interval);
+            let refusal = RefusalFilter::new(
+                now,
+                Duration::from_secs_f64(refuse),
+                self.config.allocation_interval,
+                pool,
+            );
             self.frameworks
                 .get_mut(fid)
                 .expect("authorized")
@@ -666,15 +674,14 @@ impl MasterState {
                 .push(Filter {
                     agent: a,
                     role,
-                    refused: pool,
-                    until,
+                    refusal,
                 });
         }
     }
 
     fn launch(&mut self, now: Duration, fid: &str, agent: usize, t: &TaskInfo, res: Res) {
         self.runs.entry(t.task_id.value.clone()).or_default().0 += 1;
-        let unit = |rng: &mut u64| (splitmix(rng) >> 11) as f64 / (1u64 << 53) as f64;
+        let unit = SplitMix64::next_f64;
         let run = match &self.config.run {
             RunModel::Command => None,
             RunModel::Fixed(d) => Some(*d),
@@ -1017,10 +1024,10 @@ impl MasterState {
                     }
                     let free = self.agents[a].free.clone();
                     let f = self.frameworks.get_mut(&fid).expect("listed");
-                    f.filters.retain(|x| x.until > now);
+                    f.filters.retain(|x| x.refusal.in_force(now));
                     if f.filters
                         .iter()
-                        .any(|x| x.agent == a && x.role == role && free.within(&x.refused))
+                        .any(|x| x.agent == a && x.role == role && x.refusal.holds_back(now, &free))
                     {
                         continue;
                     }
@@ -1255,17 +1262,9 @@ pub fn error_event(message: &str) -> Event {
     }
 }
 
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// A version-4 UUID in text form from the generator.
-pub fn uuid_text(state: &mut u64) -> String {
-    let (a, b) = (splitmix(state), splitmix(state));
+pub fn uuid_text(rng: &mut SplitMix64) -> String {
+    let (a, b) = (rng.next_u64(), rng.next_u64());
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&a.to_le_bytes());
     bytes[8..].copy_from_slice(&b.to_le_bytes());
@@ -1340,7 +1339,7 @@ mod tests {
             .remove(0);
         let tasks: Vec<TaskInfo> = (0..n)
             .map(|i| {
-                let mut t = crate::tasks::command_task(&format!("t{i}"), "true", 0.01, 1.0);
+                let mut t = proto::build::command_task(&format!("t{i}"), "true", 0.01, 1.0);
                 t.agent_id = offer.agent_id.clone();
                 t
             })

@@ -3,10 +3,12 @@
 
 #![allow(deprecated)] // Resource.role: the real master still writes "role":"*" on every resource
 
+use packing::Dim;
+use packing::schema::dims;
 use proto::v1::{Resource, resource, value};
 
 /// The scalar resources the emulated master knows, in this order.
-pub const SCALARS: [&str; 4] = ["cpus", "mem", "disk", "gpus"];
+pub const SCALARS: [&str; 4] = [dims::CPUS, dims::MEM, dims::DISK, dims::GPUS];
 
 /// Scalars (milli-units, in [`SCALARS`] order) and free ports as sorted disjoint inclusive ranges.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -17,8 +19,16 @@ pub struct Res {
     pub ports: Vec<(u64, u64)>,
 }
 
-fn to_milli(v: f64) -> Option<u64> {
-    (v.is_finite() && v >= 0.0).then(|| (v * 1000.0).round() as u64)
+/// Mesos scalars are kept in thousandths, rounded as the master rounds them: the one conversion,
+/// `packing`'s [`Dim::from_mesos_scalar`] and [`Dim::to_mesos_scalar`], on a 3-decimal unit.
+fn milli() -> &'static Dim {
+    static MILLI: std::sync::OnceLock<Dim> = std::sync::OnceLock::new();
+    MILLI.get_or_init(|| Dim::new("milli", Dim::MESOS_DECIMALS).expect("a valid dimension"))
+}
+
+/// A Mesos scalar in thousandths; `None` if it is negative or not a number.
+pub fn to_milli(v: f64) -> Option<u64> {
+    milli().from_mesos_scalar(v).ok()
 }
 
 fn normalise(mut r: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
@@ -93,7 +103,7 @@ impl Res {
                     name: (*name).into(),
                     r#type: value::Type::Scalar as i32,
                     scalar: Some(value::Scalar {
-                        value: v as f64 / 1000.0,
+                        value: milli().to_mesos_scalar(v),
                     }),
                     role: Some("*".into()),
                     allocation_info: alloc.clone(),
@@ -106,11 +116,7 @@ impl Res {
 
     /// Whether `self ⊆ other`.
     pub fn within(&self, other: &Res) -> bool {
-        self.scalars.iter().zip(&other.scalars).all(|(a, b)| a <= b)
-            && self
-                .ports
-                .iter()
-                .all(|&(b, e)| other.ports.iter().any(|&(ob, oe)| ob <= b && e <= oe))
+        packing::refusal::Within::within(self, other)
     }
 
     /// `self + other`.
@@ -146,6 +152,16 @@ impl Res {
         }
         self.ports = normalise(out);
         Some(())
+    }
+}
+
+impl packing::refusal::Within for Res {
+    fn within(&self, other: &Res) -> bool {
+        self.scalars.iter().zip(&other.scalars).all(|(a, b)| a <= b)
+            && self
+                .ports
+                .iter()
+                .all(|&(b, e)| other.ports.iter().any(|&(ob, oe)| ob <= b && e <= oe))
     }
 }
 

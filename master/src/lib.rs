@@ -52,7 +52,7 @@ impl AgentSpec {
             ports: self.ports.clone(),
         };
         for (m, v) in r.scalars.iter_mut().zip(self.scalars) {
-            *m = (v.max(0.0) * 1000.0).round() as u64;
+            *m = resources::to_milli(v.max(0.0)).unwrap_or(0);
         }
         r
     }
