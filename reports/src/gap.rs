@@ -2,7 +2,6 @@
 //! published heuristics.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,12 +10,13 @@ use std::time::Instant;
 use datasets::instances::Instance;
 use packing::{Cluster, Family, Items, Kind, Policy, ResourceTable, Schema, lower_bounds, pack_opening};
 
+use crate::Error;
 use crate::compare::{Provenance, fmt};
-use crate::html::{Page, Table, escape};
+use crate::doc::{Document, Table};
 use crate::plot::{self, Bar};
 use crate::run::write_atomic;
 use crate::stats::Estimate;
-use crate::{Error, csv_field};
+use crate::tidy::csv;
 
 /// The policies a gap run uses by default: every classic and decreasing rule, and the bin-centric
 /// scoring rules.
@@ -278,22 +278,61 @@ fn opt_text(v: Option<u64>) -> String {
 /// Writes `instances.csv`, `families.csv`, the plots, `report.html` and `report.md` into `dir`.
 pub fn write(dir: &Path, rows: &[GapRow], provenance: &Provenance) -> Result<Vec<FamilySummary>, Error> {
     std::fs::create_dir_all(dir.join("plots")).map_err(|e| Error::io(dir, e))?;
-    let mut csv = String::from(
-        "suite,family,instance,items,dims,policy,bins,lb,opt,bins_over_lb,bins_over_opt,best_published,time_us\n",
-    );
-    for r in rows {
+    write_atomic(&dir.join("instances.csv"), &instances_csv(rows))?;
+    let summary = summarise(rows);
+    write_atomic(&dir.join("families.csv"), &families_csv(&summary))?;
+    let mut doc = Document::new("packsim optimality gaps");
+    doc.meta(&format!(
+        "Made by `{}` with packsim {}. Bins are opened in order and a policy chooses among the open \
+         bins, opening the next only when none fits (the bin-packing literature's any-fit rule). The \
+         lower bound is the best of the published bound and packsim's L1/L2. Intervals are 95% over \
+         instances.",
+        provenance.command, provenance.version
+    ));
+    let mut suites: Vec<String> = summary.iter().map(|s| s.suite.clone()).collect();
+    suites.dedup();
+    for suite in &suites {
+        doc.section(&format!("Suite {suite}"));
+        let svg = suite_bars(&summary, suite);
+        let file = format!("plots/gap-{}.svg", slug(suite));
+        write_atomic(&dir.join(&file), svg.as_bytes())?;
+        doc.figure(&file, &svg);
+        doc.table(family_table(&summary, suite));
+        against_published(&mut doc, rows, suite);
+    }
+    write_atomic(&dir.join("report.html"), doc.html().as_bytes())?;
+    write_atomic(&dir.join("report.md"), doc.markdown().as_bytes())?;
+    Ok(summary)
+}
+
+/// `instances.csv`: one row per instance and policy.
+fn instances_csv(rows: &[GapRow]) -> Vec<u8> {
+    let header = [
+        "suite",
+        "family",
+        "instance",
+        "items",
+        "dims",
+        "policy",
+        "bins",
+        "lb",
+        "opt",
+        "bins_over_lb",
+        "bins_over_opt",
+        "best_published",
+        "time_us",
+    ];
+    let out = rows.iter().map(|r| {
         let best = r.published.iter().map(|p| p.1).min();
-        let _ = writeln!(
-            csv,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{:.1}",
-            csv_field(&r.suite),
-            csv_field(&r.family),
-            csv_field(&r.instance),
-            r.items,
-            r.dims,
-            csv_field(&r.policy),
+        vec![
+            r.suite.clone(),
+            r.family.clone(),
+            r.instance.clone(),
+            r.items.to_string(),
+            r.dims.to_string(),
+            r.policy.clone(),
             opt_text(r.bins),
-            r.lb,
+            r.lb.to_string(),
             opt_text(r.opt),
             r.bins
                 .map_or(String::new(), |b| format!("{}", b as f64 / r.lb as f64)),
@@ -301,155 +340,148 @@ pub fn write(dir: &Path, rows: &[GapRow], provenance: &Provenance) -> Result<Vec
                 .zip(r.opt)
                 .map_or(String::new(), |(b, o)| format!("{}", b as f64 / o as f64)),
             opt_text(best),
-            r.time_us
-        );
-    }
-    write_atomic(&dir.join("instances.csv"), csv.as_bytes())?;
-    let summary = summarise(rows);
-    let mut fam = String::from(
-        "suite,family,policy,instances,mean_bins_over_lb,ci_low,ci_high,mean_bins_over_opt,optimal_share,mean_time_us\n",
-    );
-    for s in &summary {
-        let _ = writeln!(
-            fam,
-            "{},{},{},{},{},{},{},{},{},{}",
-            csv_field(&s.suite),
-            csv_field(&s.family),
-            csv_field(&s.policy),
-            s.instances,
+            format!("{:.1}", r.time_us),
+        ]
+    });
+    csv(&header, out)
+}
+
+/// `families.csv`: per suite, family and policy.
+fn families_csv(summary: &[FamilySummary]) -> Vec<u8> {
+    let header = [
+        "suite",
+        "family",
+        "policy",
+        "instances",
+        "mean_bins_over_lb",
+        "ci_low",
+        "ci_high",
+        "mean_bins_over_opt",
+        "optimal_share",
+        "mean_time_us",
+    ];
+    let out = summary.iter().map(|s| {
+        vec![
+            s.suite.clone(),
+            s.family.clone(),
+            s.policy.clone(),
+            s.instances.to_string(),
             s.ratio_lb.map_or(String::new(), |e| e.mean.to_string()),
             s.ratio_lb.map_or(String::new(), |e| e.low().to_string()),
             s.ratio_lb.map_or(String::new(), |e| e.high().to_string()),
             s.ratio_opt.map_or(String::new(), |e| e.mean.to_string()),
             s.optimal_share.map_or(String::new(), |v| v.to_string()),
             s.time_us.map_or(String::new(), |v| format!("{v:.1}")),
-        );
-    }
-    write_atomic(&dir.join("families.csv"), fam.as_bytes())?;
+        ]
+    });
+    csv(&header, out)
+}
 
-    let meta = format!(
-        "<h1>packsim optimality gaps</h1>\n<p class=\"meta\">Made by <code>{}</code> with packsim {}. Bins are opened in order and a policy chooses among the open bins, opening the next only when none fits (the bin-packing literature's any-fit rule). The lower bound is the best of the published bound and packsim's L1/L2. Intervals are 95% over instances.</p>\n",
-        escape(&provenance.command),
-        escape(&provenance.version)
-    );
-    let mut md = format!(
-        "# packsim optimality gaps\n\nCommand: `{}`  \npacksim {}.\n\n",
-        provenance.command, provenance.version
-    );
-    let suites: Vec<String> = {
-        let mut v: Vec<String> = summary.iter().map(|s| s.suite.clone()).collect();
-        v.dedup();
-        v
-    };
-    let mut page = Page::plain("packsim optimality gaps", &meta);
-    for suite in &suites {
-        page.section(&format!("Suite {suite}"));
-        let _ = writeln!(md, "## Suite {suite}\n");
-        let all: Vec<&FamilySummary> = summary
-            .iter()
-            .filter(|s| &s.suite == suite && s.family == "all")
-            .collect();
-        let policy_names: Vec<&str> = all.iter().map(|s| s.policy.as_str()).collect();
-        let colour = |p: &str| policy_names.iter().position(|q| *q == p).unwrap_or(0);
-        let mut bars: Vec<(Bar, usize)> = all
-            .iter()
-            .filter_map(|s| {
-                s.ratio_lb.map(|e| {
-                    (
-                        Bar {
-                            name: s.policy.clone(),
-                            mean: e.mean,
-                            low: e.low(),
-                            high: e.high(),
-                        },
-                        colour(&s.policy),
-                    )
-                })
+/// A suite's mean bins over the lower bound per policy, best first.
+fn suite_bars(summary: &[FamilySummary], suite: &str) -> String {
+    let all: Vec<&FamilySummary> = summary
+        .iter()
+        .filter(|s| s.suite == suite && s.family == "all")
+        .collect();
+    let policy_names: Vec<&str> = all.iter().map(|s| s.policy.as_str()).collect();
+    let colour = |p: &str| policy_names.iter().position(|q| *q == p).unwrap_or(0);
+    let mut bars: Vec<(Bar, usize)> = all
+        .iter()
+        .filter_map(|s| {
+            s.ratio_lb.map(|e| {
+                (
+                    Bar {
+                        name: s.policy.clone(),
+                        mean: e.mean,
+                        low: e.low(),
+                        high: e.high(),
+                    },
+                    colour(&s.policy),
+                )
             })
-            .collect();
-        bars.sort_by(|a, b| a.0.mean.total_cmp(&b.0.mean));
-        let svg = plot::bars_from(
-            &format!("{suite}: mean bins / lower bound (lower is better)"),
-            "bins / lower bound",
-            &bars,
-            1.0,
-        );
-        let file = format!("plots/gap-{}.svg", slug(suite));
-        write_atomic(&dir.join(&file), svg.as_bytes())?;
-        page.figure(plot::inline(&svg));
-        let _ = writeln!(md, "![{file}]({file})\n");
-        let header = [
-            "family",
-            "policy",
-            "instances",
-            "bins/LB",
-            "95% interval",
-            "bins/OPT",
-            "solved to OPT",
-            "µs per instance",
-        ];
-        let mut table = Table::new(&header);
-        let _ = writeln!(md, "| {} |\n|{}", header.join(" | "), "---|".repeat(header.len()));
-        for s in summary.iter().filter(|s| &s.suite == suite) {
-            let row = [
-                s.family.clone(),
-                s.policy.clone(),
-                s.instances.to_string(),
-                s.ratio_lb.map_or(String::new(), |e| fmt(e.mean)),
-                s.ratio_lb
-                    .map_or(String::new(), |e| format!("{} – {}", fmt(e.low()), fmt(e.high()))),
-                s.ratio_opt.map_or(String::new(), |e| fmt(e.mean)),
-                s.optimal_share
-                    .map_or(String::new(), |v| format!("{:.1}%", 100.0 * v)),
-                s.time_us.map_or(String::new(), fmt),
-            ];
-            let _ = writeln!(md, "| {} |", row.join(" | "));
-            table.row(&row);
-        }
-        let _ = writeln!(md);
-        page.table(&table);
-        // Instance by instance beside the best published heuristic.
-        let ours: Vec<&GapRow> = rows
-            .iter()
-            .filter(|r| &r.suite == suite && !r.published.is_empty())
-            .collect();
-        if !ours.is_empty() {
-            let mut best_ours: BTreeMap<&str, (u64, &str, u64)> = BTreeMap::new();
-            for r in &ours {
-                if let Some(b) = r.bins {
-                    let best_pub = r.published.iter().map(|p| p.1).min().unwrap_or(u64::MAX);
-                    let e = best_ours
-                        .entry(r.instance.as_str())
-                        .or_insert((u64::MAX, "", best_pub));
-                    if b < e.0 {
-                        *e = (b, r.policy.as_str(), best_pub);
-                    }
-                }
-            }
-            let (mut better, mut equal, mut worse) = (0, 0, 0);
-            for (b, _, p) in best_ours.values() {
-                match b.cmp(p) {
-                    std::cmp::Ordering::Less => better += 1,
-                    std::cmp::Ordering::Equal => equal += 1,
-                    std::cmp::Ordering::Greater => worse += 1,
-                }
-            }
-            let text = format!(
-                "Instance by instance, the best of our policies against the best published heuristic (about 700 were published): fewer bins on {better}, as many on {equal}, more on {worse} of {} instances. Per instance: <code>instances.csv</code> (column <code>best_published</code>).",
-                best_ours.len()
-            );
-            page.paragraph(&text);
-            let _ = writeln!(md, "{}\n", text.replace("<code>", "`").replace("</code>", "`"));
-            if suite == "vectorpack" {
-                let note = "Read with care: in the Triplet files the three items of each optimal bin are listed together, so the rules that take items in file order (next, first, best and worst fit) reach the optimum there, which no published heuristic does; the decreasing rules sort that order away.";
-                page.paragraph(note);
-                let _ = writeln!(md, "{note}\n");
+        })
+        .collect();
+    bars.sort_by(|a, b| a.0.mean.total_cmp(&b.0.mean));
+    plot::bars_from(
+        &format!("{suite}: mean bins / lower bound (lower is better)"),
+        "bins / lower bound",
+        &bars,
+        1.0,
+    )
+}
+
+/// A suite's families and policies as a table.
+fn family_table(summary: &[FamilySummary], suite: &str) -> Table {
+    let mut table = Table::new(&[
+        "family",
+        "policy",
+        "instances",
+        "bins/LB",
+        "95% interval",
+        "bins/OPT",
+        "solved to OPT",
+        "µs per instance",
+    ]);
+    for s in summary.iter().filter(|s| s.suite == suite) {
+        table.row(&[
+            s.family.clone(),
+            s.policy.clone(),
+            s.instances.to_string(),
+            s.ratio_lb.map_or(String::new(), |e| fmt(e.mean)),
+            s.ratio_lb
+                .map_or(String::new(), |e| format!("{} – {}", fmt(e.low()), fmt(e.high()))),
+            s.ratio_opt.map_or(String::new(), |e| fmt(e.mean)),
+            s.optimal_share
+                .map_or(String::new(), |v| format!("{:.1}%", 100.0 * v)),
+            s.time_us.map_or(String::new(), fmt),
+        ]);
+    }
+    table
+}
+
+/// Instance by instance, the best of our policies beside the best published heuristic.
+fn against_published(doc: &mut Document, rows: &[GapRow], suite: &str) {
+    let ours: Vec<&GapRow> = rows
+        .iter()
+        .filter(|r| r.suite == suite && !r.published.is_empty())
+        .collect();
+    if ours.is_empty() {
+        return;
+    }
+    let mut best_ours: BTreeMap<&str, (u64, &str, u64)> = BTreeMap::new();
+    for r in &ours {
+        if let Some(b) = r.bins {
+            let best_pub = r.published.iter().map(|p| p.1).min().unwrap_or(u64::MAX);
+            let e = best_ours
+                .entry(r.instance.as_str())
+                .or_insert((u64::MAX, "", best_pub));
+            if b < e.0 {
+                *e = (b, r.policy.as_str(), best_pub);
             }
         }
     }
-    write_atomic(&dir.join("report.html"), page.finish().as_bytes())?;
-    write_atomic(&dir.join("report.md"), md.as_bytes())?;
-    Ok(summary)
+    let (mut better, mut equal, mut worse) = (0, 0, 0);
+    for (b, _, p) in best_ours.values() {
+        match b.cmp(p) {
+            std::cmp::Ordering::Less => better += 1,
+            std::cmp::Ordering::Equal => equal += 1,
+            std::cmp::Ordering::Greater => worse += 1,
+        }
+    }
+    doc.paragraph(&format!(
+        "Instance by instance, the best of our policies against the best published heuristic (about \
+         700 were published): fewer bins on {better}, as many on {equal}, more on {worse} of {} \
+         instances. Per instance: `instances.csv` (column `best_published`).",
+        best_ours.len()
+    ));
+    if suite == "vectorpack" {
+        doc.paragraph(
+            "Read with care: in the Triplet files the three items of each optimal bin are listed \
+             together, so the rules that take items in file order (next, first, best and worst fit) \
+             reach the optimum there, which no published heuristic does; the decreasing rules sort \
+             that order away.",
+        );
+    }
 }
 
 fn slug(s: &str) -> String {

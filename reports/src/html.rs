@@ -1,10 +1,9 @@
-//! The report page: one self-contained HTML file (inline SVG, inline style and script, no URL
+//! The HTML rendering of a [`crate::doc::Document`]: one self-contained file (inline SVG, inline style and script, no URL
 //! outside the page), with tables that sort when a header is clicked.
 
 use std::fmt::Write as _;
 
-use crate::compare::Provenance;
-use crate::experiment::Experiment;
+use crate::doc::{Block, Table, inline_html};
 
 /// Escapes text for HTML.
 pub fn escape(s: &str) -> String {
@@ -12,27 +11,6 @@ pub fn escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// A table: header and rows of text cells.
-pub struct Table {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    /// An empty table with these column names.
-    pub fn new(header: &[&str]) -> Table {
-        Table {
-            header: header.iter().map(|h| (*h).to_string()).collect(),
-            rows: Vec::new(),
-        }
-    }
-
-    /// Adds a row.
-    pub fn row(&mut self, cells: &[String]) {
-        self.rows.push(cells.to_vec());
-    }
 }
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}\
@@ -51,94 +29,49 @@ rows.sort(function(x,y){var a=x.cells[i].textContent.replace('=',''),c=y.cells[i
 var p=parseFloat(a),q=parseFloat(c);var r=(!isNaN(p)&&!isNaN(q))?p-q:a.localeCompare(c);return asc?r:-r});\
 rows.forEach(function(r){b.appendChild(r)})})})});";
 
-/// The page being built.
-pub struct Page {
-    body: String,
-    title: String,
+/// The whole page: title, blocks, the inline style and the sorting script.
+pub(crate) fn page(title: &str, blocks: &[Block]) -> String {
+    let mut body = format!("<h1>{}</h1>\n", escape(title));
+    for block in blocks {
+        match block {
+            Block::Section(t) => {
+                let _ = writeln!(body, "<h2>{}</h2>", escape(t));
+            }
+            Block::Paragraph(t) => {
+                let _ = writeln!(body, "<p>{}</p>", inline_html(t));
+            }
+            Block::Meta(t) => {
+                let _ = writeln!(body, "<p class=\"meta\">{}</p>", inline_html(t));
+            }
+            Block::Table(t) => table(&mut body, t),
+            Block::Figure { svg, .. } => {
+                let _ = writeln!(body, "<figure>{}</figure>", crate::plot::inline(svg));
+            }
+        }
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{}<script>{SCRIPT}</script>\n</body>\n</html>\n",
+        escape(title),
+        body
+    )
 }
 
-impl Page {
-    /// A page stating the command, version, seeds and size of the grid that made it.
-    pub fn new(title: &str, provenance: &Provenance, experiment: &Experiment, runs: usize) -> Page {
-        let mut body = String::new();
-        let _ = write!(
-            body,
-            "<h1>{}</h1>\n<p class=\"meta\">Made by <code>{}</code> with packsim {}.<br>{} runs: {} policies × {} workloads × {} models × seeds {:?} × cluster scales {:?}; arrive-only target {}.<br>\
-             Every figure is a mean over seeds with its 95% confidence interval (Student's t). Policies are compared in pairs on the same seeds: a policy's rank is 1 + the number of policies that do better and can be told apart from it at 95%.</p>\n",
-            escape(title),
-            escape(&provenance.command),
-            escape(&provenance.version),
-            runs,
-            experiment.policies.len(),
-            experiment.workloads.len(),
-            experiment.models.len(),
-            experiment.seeds,
-            experiment.scales,
-            experiment.target,
-        );
-        if experiment.models.contains(&sim::ModelKind::ArriveOnly) {
-            let _ = writeln!(
-                body,
-                "<p class=\"meta\">Arrive-only replays follow the FGD paper (Weng et al., ATC'23): tasks are sampled with replacement from the workload until their demand reaches {} × the cluster's capacity (in GPUs when the cluster has GPUs, else CPUs), shuffled with the seed, placed one by one and never removed; a task that fits nowhere fails. Curves are plotted against arrived demand as % of capacity. GPU fragmentation is the paper's: idle GPU that the workload's typical task shapes (those covering 95% of its tasks) cannot use.</p>",
-                experiment.target
-            );
+/// A sortable table.
+fn table(body: &mut String, table: &Table) {
+    body.push_str("<div class=\"wide\"><table class=\"sortable\"><thead><tr>");
+    for h in &table.header {
+        let _ = write!(body, "<th>{}</th>", escape(h));
+    }
+    body.push_str("</tr></thead><tbody>\n");
+    for r in &table.rows {
+        body.push_str("<tr>");
+        for c in r {
+            // Text (names, lists) reads left-aligned; numbers right-aligned.
+            let text = c.chars().next().is_some_and(char::is_alphabetic);
+            let class = if text { " class=\"t\"" } else { "" };
+            let _ = write!(body, "<td{class}>{}</td>", escape(c));
         }
-        Page {
-            body,
-            title: title.to_string(),
-        }
+        body.push_str("</tr>\n");
     }
-
-    /// A page whose header is `meta_html` (trusted: callers escape what they interpolate).
-    pub fn plain(title: &str, meta_html: &str) -> Page {
-        Page {
-            body: meta_html.to_string(),
-            title: title.to_string(),
-        }
-    }
-
-    /// Starts a section.
-    pub fn section(&mut self, title: &str) {
-        let _ = writeln!(self.body, "<h2>{}</h2>", escape(title));
-    }
-
-    /// A paragraph of trusted HTML (callers escape what they interpolate).
-    pub fn paragraph(&mut self, html: &str) {
-        let _ = writeln!(self.body, "<p>{html}</p>");
-    }
-
-    /// A sortable table.
-    pub fn table(&mut self, table: &Table) {
-        self.body
-            .push_str("<div class=\"wide\"><table class=\"sortable\"><thead><tr>");
-        for h in &table.header {
-            let _ = write!(self.body, "<th>{}</th>", escape(h));
-        }
-        self.body.push_str("</tr></thead><tbody>\n");
-        for r in &table.rows {
-            self.body.push_str("<tr>");
-            for c in r {
-                // Text (names, lists) reads left-aligned; numbers right-aligned.
-                let text = c.chars().next().is_some_and(char::is_alphabetic);
-                let class = if text { " class=\"t\"" } else { "" };
-                let _ = write!(self.body, "<td{class}>{}</td>", escape(c));
-            }
-            self.body.push_str("</tr>\n");
-        }
-        self.body.push_str("</tbody></table></div>\n");
-    }
-
-    /// An inline SVG figure.
-    pub fn figure(&mut self, svg: &str) {
-        let _ = writeln!(self.body, "<figure>{svg}</figure>");
-    }
-
-    /// The whole document.
-    pub fn finish(self) -> String {
-        format!(
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{}<script>{SCRIPT}</script>\n</body>\n</html>\n",
-            escape(&self.title),
-            self.body
-        )
-    }
+    body.push_str("</tbody></table></div>\n");
 }

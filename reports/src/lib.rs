@@ -13,15 +13,18 @@
 //! - [`stats`]: means with 95% intervals, paired comparisons.
 //! - [`compare`]: aggregation, CSV, plots and the report of a comparison.
 //! - [`gap`]: instance suites against optima, bounds and published heuristics.
-//! - [`plot`], [`html`]: charts and the report page.
+//! - [`doc`]: one document builder that renders both `report.html` and `report.md`.
+//! - [`plot`], [`html`]: charts and the HTML rendering.
 
 pub mod compare;
+pub mod doc;
 pub mod experiment;
 pub mod gap;
 pub mod html;
 pub mod plot;
 pub mod run;
 pub mod stats;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 
@@ -64,14 +67,5 @@ impl Error {
             path: path.to_path_buf(),
             source,
         }
-    }
-}
-
-/// Escapes a CSV field when it needs quotes.
-pub(crate) fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }

@@ -165,7 +165,12 @@ fn the_report_is_self_contained_and_well_formed() {
     assert!(html.contains("packsim compare (test)"), "states the command");
     assert!(html.contains("seeds [1, 2]"), "states the seeds");
     let md = read(&dir.path().join("report.md"));
-    assert!(md.contains("Command: `packsim compare (test)`") && md.contains("![plots/ranking-"));
+    assert!(md.contains("Made by `packsim compare (test)`") && md.contains("![plots/ranking-"));
+    // One document, two renderings: every section and figure of the page is in the Markdown.
+    let sections = html.matches("<h2>").count();
+    assert!(sections >= 2);
+    assert_eq!(md.matches("\n## ").count(), sections, "{md}");
+    assert_eq!(md.matches("![plots/").count(), svgs);
     for entry in std::fs::read_dir(dir.path().join("plots")).unwrap() {
         let p = entry.unwrap().path();
         let svg = read(&p);
