@@ -25,20 +25,7 @@ pub(crate) fn run(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, Error> {
     let schema = &workload.schema;
-    let dim_name = spec.dimension.clone().unwrap_or_else(|| {
-        if schema.index_of(dims::GPUS).is_some() {
-            dims::GPUS
-        } else {
-            dims::CPUS
-        }
-        .to_string()
-    });
-    let dim = schema.index_of(&dim_name).ok_or_else(|| {
-        Error::Workload(format!(
-            "no dimension `{dim_name}` to measure arrived demand in (the workload has {})",
-            schema.names()
-        ))
-    })?;
+    let (dim, dim_name) = arrived_dimension(schema, spec)?;
     if workload.tasks.is_empty() {
         return Err(Error::Workload("the workload has no tasks to sample".into()));
     }
@@ -63,21 +50,7 @@ pub(crate) fn run(
             "no task asks for `{dim_name}`, so its demand can never reach the target"
         )));
     }
-    // Sample with replacement until the demand reaches target × capacity.
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let goal = (spec.target * capacity as f64).ceil() as u128;
-    let mut picks = Vec::new();
-    let mut sampled: u128 = 0;
-    while sampled < goal {
-        let i = rng.random_range(0..workload.tasks.len());
-        sampled += u128::from(workload.tasks[i].demand.get(dim).copied().unwrap_or(0));
-        picks.push(i);
-    }
-    // Fisher–Yates with the same generator: the paper shuffles the sampled pods too.
-    for i in (1..picks.len()).rev() {
-        let j = rng.random_range(0..=i);
-        picks.swap(i, j);
-    }
+    let picks = sample(workload, dim, spec.target * capacity as f64, config.seed);
     // The shapes tasks come in, for the stranded-resources measure.
     let mut shapes_src = Vec::new();
     let mut tasks = Tasks::default();
@@ -178,4 +151,45 @@ pub(crate) fn run(
         summary,
         series: rec.samples,
     })
+}
+
+/// The dimension arrived demand is measured in: the spec's, else GPUs where the workload has
+/// them, else CPUs; with its index in the schema.
+fn arrived_dimension(schema: &packing::Schema, spec: &ArriveOnly) -> Result<(usize, String), Error> {
+    let dim_name = spec.dimension.clone().unwrap_or_else(|| {
+        if schema.index_of(dims::GPUS).is_some() {
+            dims::GPUS
+        } else {
+            dims::CPUS
+        }
+        .to_string()
+    });
+    let dim = schema.index_of(&dim_name).ok_or_else(|| {
+        Error::Workload(format!(
+            "no dimension `{dim_name}` to measure arrived demand in (the workload has {})",
+            schema.names()
+        ))
+    })?;
+    Ok((dim, dim_name))
+}
+
+/// The replay's tasks, as indices into the workload: sampled with replacement (seeded) until
+/// their demand in `dim` reaches `goal`, then shuffled with the same generator, as the paper does.
+fn sample(workload: &Workload, dim: usize, goal: f64, seed: u64) -> Vec<usize> {
+    // Sample with replacement until the demand reaches target × capacity.
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let goal = goal.ceil() as u128;
+    let mut picks = Vec::new();
+    let mut sampled: u128 = 0;
+    while sampled < goal {
+        let i = rng.random_range(0..workload.tasks.len());
+        sampled += u128::from(workload.tasks[i].demand.get(dim).copied().unwrap_or(0));
+        picks.push(i);
+    }
+    // Fisher–Yates with the same generator: the paper shuffles the sampled pods too.
+    for i in (1..picks.len()).rev() {
+        let j = rng.random_range(0..=i);
+        picks.swap(i, j);
+    }
+    picks
 }

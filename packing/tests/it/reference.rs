@@ -123,108 +123,20 @@ fn column_sums(rows: &[Vec<u64>], dims: usize) -> Vec<u64> {
 
 /// The machine (index) each item goes to under `kind`, by the documented definition.
 pub fn pack(kind: Kind, inst: &Instance) -> Vec<Option<usize>> {
+    let mut r = Reference {
+        inst,
+        free: inst.caps.clone(),
+        out: vec![None; inst.items.len()],
+        cursor: 0,
+    };
     let dims = inst.dims();
     let w = &inst.weights;
-    let mut free = inst.caps.clone();
-    let mut out = vec![None; inst.items.len()];
-    let input: Vec<usize> = (0..inst.items.len()).collect();
-
-    // The rules that place one item given the current free amounts.
-    let mut cursor = 0usize;
-    let mut place = |item: usize, free: &mut Vec<Vec<u64>>, out: &mut Vec<Option<usize>>, rule: Kind| {
-        let x = &inst.items[item];
-        let n = free.len();
-        let fitting: Vec<usize> = (0..n).filter(|&m| fits(x, &free[m])).collect();
-        let residual_sum = |m: usize| -> Q {
-            let mut s = Q::zero();
-            for d in 0..dims {
-                s = s.add(inst.norm(free[m][d] - x[d], d).mul(Q::int(i128::from(w[d]))));
-            }
-            s
-        };
-        let chosen = match rule {
-            Kind::SatyrFf
-            | Kind::SatyrFfd
-            | Kind::Fit(Fit::First)
-            | Kind::Decreasing(Fit::First, _)
-            | Kind::Drf => fitting.first().copied(),
-            // Without GPU devices the device-level policies have nothing to tell machines apart:
-            // every score is equal and the lowest id wins, which is first fit.
-            Kind::Fgd | Kind::GpuPacking | Kind::GpuClustering => fitting.first().copied(),
-            // fgd-dot's ties (all of them, without GPUs) go to the best weighted alignment.
-            Kind::FgdDot => first_max(fitting.iter().map(|&m| {
-                let mut s = Q::zero();
-                for d in 0..dims {
-                    let term = inst.norm(x[d], d).mul(inst.norm(free[m][d], d));
-                    s = s.add(Q::int(i128::from(w[d])).mul(term));
-                }
-                (m, s)
-            })),
-            Kind::Fit(Fit::Next) | Kind::Decreasing(Fit::Next, _) => {
-                (0..n).map(|k| (cursor + k) % n).find(|&m| fits(x, &free[m]))
-            }
-            Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _) => {
-                first_max(fitting.iter().map(|&m| (m, neg(residual_sum(m)))))
-            }
-            Kind::Fit(Fit::Worst) | Kind::Decreasing(Fit::Worst, _) => {
-                first_max(fitting.iter().map(|&m| (m, residual_sum(m))))
-            }
-            Kind::SatyrMr => {
-                let sums = column_sums(free, dims);
-                let top = first_max((0..n).map(|m| (m, satyr_weight(&free[m], &sums, w))));
-                top.filter(|&m| fits(x, &free[m]))
-            }
-            Kind::SatyrBf | Kind::SatyrBfd => {
-                let residuals: Vec<Vec<u64>> = fitting
-                    .iter()
-                    .map(|&m| (0..dims).map(|d| free[m][d] - x[d]).collect())
-                    .collect();
-                let sums = column_sums(&residuals, dims);
-                first_max(
-                    fitting
-                        .iter()
-                        .zip(&residuals)
-                        .map(|(&m, r)| (m, neg(satyr_weight(r, &sums, w)))),
-                )
-            }
-            Kind::KubeLeastAllocated | Kind::KubeMostAllocated => first_max(
-                fitting
-                    .iter()
-                    .map(|&m| (m, kube_int(rule, &inst.caps[m], &free[m], x, w))),
-            ),
-            Kind::KubeBalancedAllocation => first_max(
-                fitting
-                    .iter()
-                    .map(|&m| (m, kube_balanced(&inst.caps[m], &free[m], x, w))),
-            ),
-            Kind::FenzoCpuMem => first_max(fitting.iter().map(|&m| {
-                let mut s = Q::zero();
-                for d in 0..dims {
-                    let c = inst.caps[m][d];
-                    if c != 0 {
-                        let used = c - free[m][d] + x[d];
-                        s = s.add(Q::new(i128::from(used) * i128::from(w[d]), i128::from(c)));
-                    }
-                }
-                (m, s)
-            })),
-            other => panic!("no reference rule for {other}"),
-        };
-        if let Some(m) = chosen {
-            for d in 0..dims {
-                free[m][d] -= x[d];
-            }
-            cursor = m;
-            out[item] = Some(m);
-        }
-    };
-
     match kind {
         Kind::SatyrFfd | Kind::SatyrBfd => {
             let sums = column_sums(&inst.items, dims);
             let keys: Vec<Q> = inst.items.iter().map(|x| satyr_weight(x, &sums, w)).collect();
             for i in decreasing(&keys) {
-                place(i, &mut free, &mut out, kind);
+                r.place(i, kind);
             }
         }
         Kind::Decreasing(_, size) => {
@@ -240,89 +152,204 @@ pub fn pack(kind: Kind, inst: &Instance) -> Vec<Option<usize>> {
                 .collect();
             let keys: Vec<Q> = inst.items.iter().map(|x| size_key(size, inst, x, &avg)).collect();
             for i in decreasing(&keys) {
-                place(i, &mut free, &mut out, kind);
+                r.place(i, kind);
             }
         }
-        Kind::DotProduct | Kind::L2Norm => {
-            let mut remaining: Vec<usize> = input;
-            for m in 0..free.len() {
-                loop {
-                    let best = first_max(remaining.iter().enumerate().filter_map(|(pos, &i)| {
-                        let x = &inst.items[i];
-                        if !fits(x, &free[m]) {
-                            return None;
-                        }
-                        let mut s = Q::zero();
-                        for d in 0..dims {
-                            let wd = Q::int(i128::from(w[d]));
-                            let term = if kind == Kind::DotProduct {
-                                inst.norm(x[d], d).mul(inst.norm(free[m][d], d))
-                            } else {
-                                let r = inst.norm(free[m][d] - x[d], d);
-                                neg(r.mul(r))
-                            };
-                            s = s.add(wd.mul(term));
-                        }
-                        Some((pos, s))
-                    }));
-                    let Some(pos) = best else { break };
-                    let i = remaining.remove(pos);
-                    for d in 0..dims {
-                        free[m][d] -= inst.items[i][d];
-                    }
-                    out[i] = Some(m);
-                }
-            }
-        }
-        Kind::Drf => {
-            let groups: Vec<u32> = inst
-                .groups
-                .clone()
-                .unwrap_or_else(|| (0..inst.items.len() as u32).collect());
-            let totals = column_sums(&inst.caps, dims);
-            let mut ids: Vec<u32> = groups.clone();
-            ids.sort_unstable();
-            ids.dedup();
-            let mut queue: Vec<Vec<usize>> = ids
-                .iter()
-                .map(|g| (0..groups.len()).filter(|&i| groups[i] == *g).collect())
-                .collect();
-            let mut alloc = vec![vec![0u64; dims]; ids.len()];
-            loop {
-                let share = |g: usize| -> Q {
-                    let mut best = Q::zero();
-                    for d in 0..dims {
-                        if totals[d] != 0 {
-                            let s = Q::new(i128::from(w[d] * alloc[g][d]), i128::from(totals[d]));
-                            if s > best {
-                                best = s;
-                            }
-                        }
-                    }
-                    best
-                };
-                let pick = first_max(
-                    (0..ids.len())
-                        .filter(|&g| !queue[g].is_empty())
-                        .map(|g| (g, neg(share(g)))),
-                );
-                let Some(g) = pick else { break };
-                let i = queue[g].remove(0);
-                place(i, &mut free, &mut out, Kind::Drf);
-                if out[i].is_some() {
-                    for d in 0..dims {
-                        alloc[g][d] += inst.items[i][d];
-                    }
-                }
-            }
-        }
+        Kind::DotProduct | Kind::L2Norm => r.bin_centric(kind),
+        Kind::Drf => r.progressive_filling(),
         _ => {
-            for i in input {
-                place(i, &mut free, &mut out, kind);
+            for i in 0..inst.items.len() {
+                r.place(i, kind);
             }
         }
     }
-    out
+    r.out
+}
+
+/// The state of a reference packing: free amounts per machine, where each item went, and
+/// next fit's cursor.
+struct Reference<'a> {
+    inst: &'a Instance,
+    free: Vec<Vec<u64>>,
+    out: Vec<Option<usize>>,
+    cursor: usize,
+}
+
+impl Reference<'_> {
+    /// Places one item with the rule that places one item given the current free amounts.
+    fn place(&mut self, item: usize, rule: Kind) {
+        if let Some(m) = choose(self.inst, &self.free, self.cursor, item, rule) {
+            for d in 0..self.inst.dims() {
+                self.free[m][d] -= self.inst.items[item][d];
+            }
+            self.cursor = m;
+            self.out[item] = Some(m);
+        }
+    }
+
+    /// Machines in order, each filled with the best remaining item by the kind's score.
+    fn bin_centric(&mut self, kind: Kind) {
+        let (inst, dims, w) = (self.inst, self.inst.dims(), &self.inst.weights);
+        let mut remaining: Vec<usize> = (0..inst.items.len()).collect();
+        for m in 0..self.free.len() {
+            loop {
+                let free = &self.free;
+                let best = first_max(remaining.iter().enumerate().filter_map(|(pos, &i)| {
+                    let x = &inst.items[i];
+                    if !fits(x, &free[m]) {
+                        return None;
+                    }
+                    let mut s = Q::zero();
+                    for d in 0..dims {
+                        let wd = Q::int(i128::from(w[d]));
+                        let term = if kind == Kind::DotProduct {
+                            inst.norm(x[d], d).mul(inst.norm(free[m][d], d))
+                        } else {
+                            let r = inst.norm(free[m][d] - x[d], d);
+                            neg(r.mul(r))
+                        };
+                        s = s.add(wd.mul(term));
+                    }
+                    Some((pos, s))
+                }));
+                let Some(pos) = best else { break };
+                let i = remaining.remove(pos);
+                for d in 0..dims {
+                    self.free[m][d] -= inst.items[i][d];
+                }
+                self.out[i] = Some(m);
+            }
+        }
+    }
+
+    /// DRF: the group with the lowest weighted dominant share takes its next item, first fit.
+    fn progressive_filling(&mut self) {
+        let (inst, dims, w) = (self.inst, self.inst.dims(), &self.inst.weights);
+        let groups: Vec<u32> = inst
+            .groups
+            .clone()
+            .unwrap_or_else(|| (0..inst.items.len() as u32).collect());
+        let totals = column_sums(&inst.caps, dims);
+        let mut ids: Vec<u32> = groups.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut queue: Vec<Vec<usize>> = ids
+            .iter()
+            .map(|g| (0..groups.len()).filter(|&i| groups[i] == *g).collect())
+            .collect();
+        let mut alloc = vec![vec![0u64; dims]; ids.len()];
+        loop {
+            let share = |g: usize| -> Q {
+                let mut best = Q::zero();
+                for d in 0..dims {
+                    if totals[d] != 0 {
+                        let s = Q::new(i128::from(w[d] * alloc[g][d]), i128::from(totals[d]));
+                        if s > best {
+                            best = s;
+                        }
+                    }
+                }
+                best
+            };
+            let pick = first_max(
+                (0..ids.len())
+                    .filter(|&g| !queue[g].is_empty())
+                    .map(|g| (g, neg(share(g)))),
+            );
+            let Some(g) = pick else { break };
+            let i = queue[g].remove(0);
+            self.place(i, Kind::Drf);
+            if self.out[i].is_some() {
+                for d in 0..dims {
+                    alloc[g][d] += inst.items[i][d];
+                }
+            }
+        }
+    }
+}
+
+/// The machine `rule` chooses for `item` given the free amounts (`cursor`: next fit's start).
+fn choose(inst: &Instance, free: &[Vec<u64>], cursor: usize, item: usize, rule: Kind) -> Option<usize> {
+    let dims = inst.dims();
+    let w = &inst.weights;
+    let x = &inst.items[item];
+    let n = free.len();
+    let fitting: Vec<usize> = (0..n).filter(|&m| fits(x, &free[m])).collect();
+    let residual_sum = |m: usize| -> Q {
+        let mut s = Q::zero();
+        for d in 0..dims {
+            s = s.add(inst.norm(free[m][d] - x[d], d).mul(Q::int(i128::from(w[d]))));
+        }
+        s
+    };
+    match rule {
+        Kind::SatyrFf
+        | Kind::SatyrFfd
+        | Kind::Fit(Fit::First)
+        | Kind::Decreasing(Fit::First, _)
+        | Kind::Drf => fitting.first().copied(),
+        // Without GPU devices the device-level policies have nothing to tell machines apart:
+        // every score is equal and the lowest id wins, which is first fit.
+        Kind::Fgd | Kind::GpuPacking | Kind::GpuClustering => fitting.first().copied(),
+        // fgd-dot's ties (all of them, without GPUs) go to the best weighted alignment.
+        Kind::FgdDot => first_max(fitting.iter().map(|&m| {
+            let mut s = Q::zero();
+            for d in 0..dims {
+                let term = inst.norm(x[d], d).mul(inst.norm(free[m][d], d));
+                s = s.add(Q::int(i128::from(w[d])).mul(term));
+            }
+            (m, s)
+        })),
+        Kind::Fit(Fit::Next) | Kind::Decreasing(Fit::Next, _) => {
+            (0..n).map(|k| (cursor + k) % n).find(|&m| fits(x, &free[m]))
+        }
+        Kind::Fit(Fit::Best) | Kind::Decreasing(Fit::Best, _) => {
+            first_max(fitting.iter().map(|&m| (m, neg(residual_sum(m)))))
+        }
+        Kind::Fit(Fit::Worst) | Kind::Decreasing(Fit::Worst, _) => {
+            first_max(fitting.iter().map(|&m| (m, residual_sum(m))))
+        }
+        Kind::SatyrMr => {
+            let sums = column_sums(free, dims);
+            let top = first_max((0..n).map(|m| (m, satyr_weight(&free[m], &sums, w))));
+            top.filter(|&m| fits(x, &free[m]))
+        }
+        Kind::SatyrBf | Kind::SatyrBfd => {
+            let residuals: Vec<Vec<u64>> = fitting
+                .iter()
+                .map(|&m| (0..dims).map(|d| free[m][d] - x[d]).collect())
+                .collect();
+            let sums = column_sums(&residuals, dims);
+            first_max(
+                fitting
+                    .iter()
+                    .zip(&residuals)
+                    .map(|(&m, r)| (m, neg(satyr_weight(r, &sums, w)))),
+            )
+        }
+        Kind::KubeLeastAllocated | Kind::KubeMostAllocated => first_max(
+            fitting
+                .iter()
+                .map(|&m| (m, kube_int(rule, &inst.caps[m], &free[m], x, w))),
+        ),
+        Kind::KubeBalancedAllocation => first_max(
+            fitting
+                .iter()
+                .map(|&m| (m, kube_balanced(&inst.caps[m], &free[m], x, w))),
+        ),
+        Kind::FenzoCpuMem => first_max(fitting.iter().map(|&m| {
+            let mut s = Q::zero();
+            for d in 0..dims {
+                let c = inst.caps[m][d];
+                if c != 0 {
+                    let used = c - free[m][d] + x[d];
+                    s = s.add(Q::new(i128::from(used) * i128::from(w[d]), i128::from(c)));
+                }
+            }
+            (m, s)
+        })),
+        other => panic!("no reference rule for {other}"),
+    }
 }
 
 fn neg(q: Q) -> Q {
