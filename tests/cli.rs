@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "cli/drivers.rs"]
+mod drivers;
 #[path = "cli/mesos.rs"]
 mod mesos;
 

@@ -15,14 +15,14 @@ use crate::metrics::{Counts, FragCache, Over, Recorder, Sample, Shape, minimal_s
 use crate::setup::{Setup, setup};
 use crate::state::{SimCluster, Tasks};
 use crate::workload::{Workload, dims};
-use crate::{Outcome, Progress};
+use crate::{Observer, Outcome, Progress, Started};
 
 pub(crate) fn run(
     workload: &Workload,
     policy: &Policy,
     config: &Config,
     spec: &ArriveOnly,
-    progress: &mut dyn FnMut(Progress),
+    observer: &mut dyn Observer,
 ) -> Result<Outcome, Error> {
     let schema = &workload.schema;
     let (dim, dim_name) = arrived_dimension(schema, spec)?;
@@ -102,6 +102,12 @@ pub(crate) fn run(
             Some(p) => {
                 let slot = tasks.insert(task);
                 c.record_start(slot, p.machine);
+                observer.started(Started {
+                    time: n as i64,
+                    task: n as u64,
+                    machine: p.machine,
+                    devices: p.devices,
+                });
                 if let Some(f) = &mut frag {
                     f.invalidate(p.machine);
                 }
@@ -115,7 +121,7 @@ pub(crate) fn run(
             next_pct += 1;
         }
         if n % 4096 == 0 {
-            progress(Progress {
+            observer.progress(Progress {
                 arrived,
                 time: n as i64,
             });
@@ -123,7 +129,7 @@ pub(crate) fn run(
     }
     let final_pct = 100.0 * arrived_demand as f64 / capacity as f64;
     record(&mut c, &mut frag, arrived, placed, failed, final_pct, &mut rec);
-    progress(Progress {
+    observer.progress(Progress {
         arrived,
         time: arrived as i64,
     });

@@ -56,6 +56,37 @@ pub struct Progress {
     pub time: Time,
 }
 
+/// A task instance that started on a machine, as an [`Observer`] sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Started {
+    /// When, in µs (arrive-only: the number of tasks arrived before it).
+    pub time: Time,
+    /// The task's position in arrival order (the workload's order among equal arrival times;
+    /// arrive-only: its position among the sampled tasks).
+    pub task: u64,
+    /// The machine, by its position among the cluster's machines (initial ones first, in order).
+    pub machine: packing::MachineId,
+    /// The GPU devices it took there.
+    pub devices: packing::DeviceAlloc,
+}
+
+/// What a caller sees of a run while it goes on. Both methods do nothing by default.
+pub trait Observer {
+    /// Called now and then, for progress displays.
+    fn progress(&mut self, _progress: Progress) {}
+    /// Called whenever a task instance starts on a machine.
+    fn started(&mut self, _started: Started) {}
+}
+
+/// A progress callback as an [`Observer`].
+struct ProgressOnly<'a>(&'a mut dyn FnMut(Progress));
+
+impl Observer for ProgressOnly<'_> {
+    fn progress(&mut self, progress: Progress) {
+        (self.0)(progress);
+    }
+}
+
 /// Runs `workload` under `policy` with `config`.
 pub fn run(workload: &Workload, policy: &Policy, config: &Config) -> Result<Outcome, Error> {
     run_with_progress(workload, policy, config, &mut |_| {})
@@ -68,6 +99,17 @@ pub fn run_with_progress(
     config: &Config,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Outcome, Error> {
+    run_observed(workload, policy, config, &mut ProgressOnly(progress))
+}
+
+/// Like [`run`], telling `observer` of progress and of every start.
+pub fn run_observed(
+    workload: &Workload,
+    policy: &Policy,
+    config: &Config,
+    observer: &mut dyn Observer,
+) -> Result<Outcome, Error> {
+    let progress = observer;
     match &config.model {
         Model::ArriveOnly(spec) => arrive::run(workload, policy, config, spec, progress),
         _ => {
@@ -137,6 +179,6 @@ pub fn run_stream(
         },
         policy,
         config,
-        progress,
+        &mut ProgressOnly(progress),
     )
 }

@@ -268,20 +268,13 @@ impl Outcome {
     }
 
     fn csv(&self) -> String {
-        let mut out = String::from("item,bin\n");
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["item", "bin"]).expect("writing to memory");
         for (i, m) in self.packing.assignment().iter().enumerate() {
             let bin = m.map_or("", |m| self.bin_id(m));
-            let _ = writeln!(out, "{},{}", csv_field(&self.items.ids[i]), csv_field(bin));
+            w.write_record([self.items.ids[i].as_str(), bin])
+                .expect("writing to memory");
         }
-        out
-    }
-}
-
-/// Quotes a CSV field when it needs it.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+        String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8 in, UTF-8 out")
     }
 }

@@ -128,6 +128,9 @@ impl Cluster {
         cluster
             .index
             .rebuild(cluster.len(), &cluster.free, &cluster.available);
+        // The generation counts machines added, as if they had been added one by one: the same
+        // cluster built either way decides the same (random policies mix the generation in).
+        cluster.generation = cluster.len() as u64;
         cluster
     }
 
@@ -557,6 +560,18 @@ mod tests {
 
     fn cluster(rows: &[[u64; 2]]) -> Cluster {
         Cluster::from_capacities(&ResourceTable::from_rows(2, rows))
+    }
+
+    #[test]
+    fn a_cluster_built_at_once_or_machine_by_machine_is_the_same_state() {
+        let rows = [[4, 8], [2, 2], [6, 1]];
+        let at_once = cluster(&rows);
+        let mut one_by_one = Cluster::new(2);
+        for r in &rows {
+            one_by_one.add_machine(r);
+        }
+        assert_eq!(at_once.generation(), one_by_one.generation());
+        assert_eq!(at_once.reference(), one_by_one.reference());
     }
 
     #[test]

@@ -7,6 +7,11 @@ use crate::weights::Weights;
 
 /// The size of every item, with `s_d = demand_d · inv_reference_d`.
 ///
+/// Only dimensions that are weighted and that some machine has (a positive reference capacity)
+/// count: a dimension no machine offers is not a resource of this cluster, and would otherwise
+/// make every product size 0 (the live adapter packs `disk`, `gpus` and `ports` whether or not
+/// an agent offers them).
+///
 /// Terms are combined in increasing order, so two items whose terms are the same multiset (the
 /// same vector with dimensions permuted, under symmetric weights and capacities) get bit-identical
 /// sizes and keep their input order in the stable sort.
@@ -20,12 +25,16 @@ pub(crate) fn sizes(size: Size, items: &ResourceTable, inv_reference: &[f64], w:
         .rows()
         .map(|row| {
             terms.clear();
-            terms.extend((0..dims).filter(|&d| weights[d] != 0.0).map(|d| match size {
-                Size::Sum | Size::Max => weights[d] * s(row, d),
-                Size::L2 => weights[d] * s(row, d) * s(row, d),
-                Size::Product => s(row, d).powf(weights[d]),
-                Size::AvgSum => weights[d] * averages[d] * s(row, d),
-            }));
+            terms.extend(
+                (0..dims)
+                    .filter(|&d| weights[d] != 0.0 && inv_reference[d] != 0.0)
+                    .map(|d| match size {
+                        Size::Sum | Size::Max => weights[d] * s(row, d),
+                        Size::L2 => weights[d] * s(row, d) * s(row, d),
+                        Size::Product => s(row, d).powf(weights[d]),
+                        Size::AvgSum => weights[d] * averages[d] * s(row, d),
+                    }),
+            );
             terms.sort_by(f64::total_cmp);
             match size {
                 Size::Max => terms.last().copied().unwrap_or(0.0),

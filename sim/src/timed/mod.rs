@@ -21,7 +21,7 @@ use crate::metrics::{Counts, FragCache, Over, Recorder, Sample, Shape, minimal_s
 use crate::setup::{Setup, setup};
 use crate::state::{SimCluster, Task, Tasks};
 use crate::workload::{MachineChange, MachineEvent, MachineSpec, SECOND, TaskSpec, Time};
-use crate::{Outcome, Progress};
+use crate::{Observer, Outcome, Progress, Started};
 use offers::Filter;
 use queue::{Run, RunKey, Shapes};
 
@@ -95,13 +95,14 @@ struct Sim<'a, I: Iterator<Item = TaskSpec>> {
     last_change: Time,
     frag: Option<FragCache>,
     events: u64,
+    observer: &'a mut dyn Observer,
 }
 
 pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
     input: Input<'_, I>,
     policy: &Policy,
     config: &Config,
-    progress: &mut dyn FnMut(Progress),
+    observer: &mut dyn Observer,
 ) -> Result<Outcome, Error> {
     let (offers, order) = match &config.model {
         Model::Global { order } => (None, *order),
@@ -155,6 +156,7 @@ pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
         last_change: 0,
         frag,
         events: 0,
+        observer,
         c,
     };
     let start = sim.source.peek().map_or(0, |t| t.arrival);
@@ -167,7 +169,7 @@ pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
         sim.queue.push(e.time, Ev::Machine(i));
     }
     sim.queue.push_late(start, Ev::Sample);
-    sim.main_loop(progress)?;
+    sim.main_loop()?;
     sim.sample();
     // Every task is finished, failed, running or unplaced; resources are released exactly once.
     let unplaced = sim.pending_count;
@@ -203,7 +205,7 @@ pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
 }
 
 impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
-    fn main_loop(&mut self, progress: &mut dyn FnMut(Progress)) -> Result<(), Error> {
+    fn main_loop(&mut self) -> Result<(), Error> {
         while let Some((t, ev)) = self.queue.pop() {
             if t > self.now {
                 self.rec.note_machines_used(self.c.machines_used);
@@ -238,13 +240,13 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
                 }
             }
             if self.events % 65_536 == 0 {
-                progress(Progress {
+                self.observer.progress(Progress {
                     arrived: self.arrived,
                     time: self.now,
                 });
             }
         }
-        progress(Progress {
+        self.observer.progress(Progress {
             arrived: self.arrived,
             time: self.now,
         });
@@ -290,6 +292,12 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
         self.c.record_start(slot, p.machine);
         let now = self.now;
         let task = self.tasks.get_mut(slot);
+        self.observer.started(Started {
+            time: now,
+            task: task.seq,
+            machine: p.machine,
+            devices: p.devices,
+        });
         task.placed = Some(p);
         task.started = now;
         if !task.waited {
