@@ -12,7 +12,7 @@
 //! Map:
 //! - [`rows`]: the streaming row engine (plain or gzip, strict or skip-bad-rows with a tally).
 //! - [`scale`]: [`MachineScale`], absolute amounts for normalised traces.
-//! - [`format`]: the [`Format`]s and their detection; [`open`]: one entry point over all of them.
+//! - [`mod@format`]: the [`Format`]s and their detection; [`mod@open`]: one entry point over all of them.
 //! - Trace readers: [`openb`] (Alibaba GPU 2023), [`alibaba2017`], [`alibaba2018`],
 //!   [`google2011`], [`google2019`] (Kaggle form), [`azure`] (packing 2020, SQLite), [`dlrm`]
 //!   (Alibaba GPU 2025), [`nodes`] (PAI 2020 and spot-GPU 2026 machine lists).
@@ -22,6 +22,20 @@
 //! - [`info`]: the summaries of `packsim dataset info`.
 //! - [`batch`]: bins and items files (CSV or JSON) for `packsim pack`.
 //! - [`shared`]: locating the shared data folder.
+//!
+//! A first tour: the built-in synthetic workload on a cluster given as a spec, loaded as the CLI
+//! loads `--workload synthetic:default --cluster 16:cpus=32,mem=131072`.
+//!
+//! ```
+//! use datasets::workload::{ClusterSource, TaskSource, load};
+//!
+//! let tasks = TaskSource::parse("synthetic:default", 1);
+//! let cluster = ClusterSource::parse("16:cpus=32,mem=131072");
+//! let (workload, _report) = load(&tasks, Some(&cluster), &Default::default(), &Default::default()).unwrap();
+//! assert_eq!(workload.machines.len(), 16);
+//! assert_eq!(workload.machines[0].capacity, vec![32_000, 131_072]); // milli-cores, MiB
+//! assert!(workload.tasks.len() > 1000);
+//! ```
 
 pub mod alibaba2017;
 pub mod alibaba2018;

@@ -132,7 +132,7 @@ pub fn generate(spec: &Synthetic) -> Workload {
 /// order, so that millions of tasks need no memory.
 ///
 /// With a target load, the Poisson rate comes from a pilot sample of 10,000 tasks drawn from an
-/// independent stream of the same seed: rate × E[duration] × E[cpu] = load × CPU capacity.
+/// independent stream of the same seed: rate × E\[duration\] × E\[cpu\] = load × CPU capacity.
 pub fn stream(spec: &Synthetic) -> (Workload, TaskStream) {
     let with_gpus = spec.gpu.is_some() || spec.machines.iter().any(|m| m.gpus > 0);
     let names: Vec<&str> = if with_gpus {

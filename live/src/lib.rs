@@ -15,6 +15,21 @@
 //! The emulated master that frameworks (this one included) can be tested against is the `master`
 //! crate; the two share only the wire layer (`proto`) and `packing`'s resource conversions.
 //! - [`shell`]: HTTP transport, the [`shell::Framework`] API (`submit`, `map`) and `run_batch`.
+//!
+//! A first tour: the sans-IO core decides what to send without any network. Started, it asks to
+//! subscribe; the shell would open the stream and feed the master's events back in.
+//!
+//! ```
+//! use std::time::Duration;
+//! use live::{Action, Config, Core};
+//!
+//! let policy = packing::Policy::parse("best-fit", &live::tasks::schema()).unwrap();
+//! let mut core = Core::new(Config::default(), policy, None).unwrap();
+//! core.start(Duration::ZERO);
+//! let Some(Action::Subscribe(call)) = core.poll_action() else { panic!("subscribe first") };
+//! let framework = call.subscribe.unwrap().framework_info;
+//! assert!(framework.failover_timeout.is_some()); // it can come back as the same framework
+//! ```
 
 pub mod offers;
 pub mod protocol;

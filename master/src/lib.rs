@@ -11,6 +11,22 @@
 //! What it does not model: reservations and volumes (all resources are unreserved `*`), inverse
 //! offers and maintenance, operator API beyond a small `/state`, DRF between frameworks
 //! (round-robin instead), agents' own executors (task groups are accepted and run like tasks).
+//!
+//! A first tour: the sans-IO master with two agents; the HTTP server ([`Master::start`]) wraps
+//! exactly this state machine.
+//!
+//! ```
+//! use std::time::Duration;
+//! use master::state::MasterState;
+//! use master::{AgentSpec, MasterConfig};
+//!
+//! let agents = vec![AgentSpec::new("a1", 4.0, 4096.0, 10000.0), AgentSpec::new("a2", 8.0, 8192.0, 10000.0)];
+//! let mut state = MasterState::new(MasterConfig::default(), agents);
+//! assert_eq!(state.agent_count(), 2);
+//! // Nothing subscribed: an allocation round offers nothing to anyone.
+//! state.tick(Duration::from_secs(1));
+//! assert!(state.take_out().is_empty());
+//! ```
 
 pub mod resources;
 pub mod server;

@@ -21,6 +21,35 @@
 //!
 //! Ties are always broken by the lowest machine id (or item index, or group id), never by hash
 //! order or float noise, so a result depends only on the inputs.
+//!
+//! A first tour: three machines, one policy, one decision online and a batch offline.
+//!
+//! ```
+//! use packing::{Cluster, Items, Policy, ResourceTable, Schema, pack};
+//!
+//! // Dimensions and their integer units: cpus in milli-cores, mem in MiB.
+//! let schema = Schema::new(vec![
+//!     packing::Dim::new("cpus", 3).unwrap(),
+//!     packing::Dim::new("mem", 0).unwrap(),
+//! ])
+//! .unwrap();
+//! let machines = ResourceTable::from_rows(2, [[8000, 32768], [4000, 16384], [16000, 65536]]);
+//! let policy = Policy::parse("best-fit", &schema).unwrap();
+//!
+//! // Online: one task, the cluster as it is, a machine. Best fit takes the machine the task
+//! // leaves least room on: machine 1.
+//! let mut cluster = Cluster::from_capacities(&machines);
+//! let m = policy.choose(&cluster, &[3500, 12000]).unwrap();
+//! assert_eq!(m.index(), 1);
+//!
+//! // Offline: a batch in the policy's order, each task placed by the same decision. The
+//! // 20-core task fits nowhere and is reported, never dropped.
+//! let tasks = ResourceTable::from_rows(2, [[3500, 12000], [20000, 1024], [6000, 8192]]);
+//! let packing = pack(&policy, &mut cluster, &Items::new(tasks)).unwrap();
+//! let machine = |i: usize| packing.assignment()[i].map(|m| m.index());
+//! assert_eq!((machine(0), machine(1), machine(2)), (Some(1), None, Some(0)));
+//! assert_eq!(packing.unplaced(), vec![1]);
+//! ```
 
 pub mod bounds;
 pub mod cluster;

@@ -15,6 +15,36 @@
 //!   that rejects malformed or oversized records and never panics.
 //! - [`build`]: builders for scalar resources and shell-command tasks.
 //! - [`ContentType`]: the two media types and how a message is encoded in each.
+//!
+//! A first tour: a SUBSCRIBE call to the Mesos JSON dialect and back, and events framed as the
+//! master's stream frames them.
+//!
+//! ```
+//! use proto::v1::FrameworkInfo;
+//! use proto::v1::scheduler::{Call, call};
+//!
+//! let subscribe = Call {
+//!     r#type: Some(call::Type::Subscribe as i32),
+//!     subscribe: Some(call::Subscribe {
+//!         framework_info: FrameworkInfo { user: "root".into(), name: "tour".into(), ..Default::default() },
+//!         ..Default::default()
+//!     }),
+//!     ..Default::default()
+//! };
+//! let json = proto::json::to_value(&subscribe);
+//! assert_eq!(json["type"], "SUBSCRIBE"); // enums by name, proto field names
+//! let back: Call = proto::json::from_value(json).unwrap();
+//! assert_eq!(back, subscribe);
+//!
+//! // RecordIO: `<length>\n<bytes>`, decoded however the bytes arrive.
+//! let framed = [proto::recordio::encode(b"{}"), proto::recordio::encode(b"[1]")].concat();
+//! let mut decoder = proto::RecordDecoder::new(1 << 20);
+//! for chunk in framed.chunks(3) {
+//!     decoder.push(chunk);
+//! }
+//! assert_eq!(&decoder.next_record().unwrap().unwrap()[..], b"{}");
+//! assert_eq!(&decoder.next_record().unwrap().unwrap()[..], b"[1]");
+//! ```
 
 pub mod build;
 pub mod json;

@@ -15,6 +15,22 @@
 //! - [`gap`]: instance suites against optima, bounds and published heuristics.
 //! - [`doc`]: one document builder that renders both `report.html` and `report.md`.
 //! - [`plot`], [`html`]: charts and the HTML rendering.
+//!
+//! A first tour: an experiment grid from its TOML and the runs it stands for.
+//!
+//! ```
+//! use reports::experiment::Experiment;
+//!
+//! let grid: Experiment = toml::from_str(
+//!     "policies = [\"best-fit\", \"dot-product\"]\nmodels = [\"global\", \"arrive-only\"]\nseeds = [1, 2, 3]",
+//! )
+//! .unwrap();
+//! grid.validate().unwrap();
+//! let runs = grid.runs();
+//! assert_eq!(runs.len(), 2 * 2 * 3); // policies × models × seeds, on the default workload
+//! // Each run has a stable id: a rerun finds the runs already stored and skips them.
+//! assert_eq!(runs[0].id(), grid.runs()[0].id());
+//! ```
 
 pub mod compare;
 pub mod doc;

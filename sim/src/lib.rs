@@ -1,6 +1,6 @@
 //! packsim's cluster simulator, and the workload model it replays.
 //!
-//! A run replays a [`Workload`] against a cluster under one `packing` [`Policy`](packing::Policy),
+//! A run replays a [`Workload`] against a cluster under one `packing` [`Policy`],
 //! used unchanged, in one of three scheduler [`Model`]s: the global view (kube/Borg-like), the
 //! Mesos offer cycle, or the FGD paper's arrive-only packing replay. The engine is a priority queue
 //! of integer-time events with ties broken by scheduling order; there is no wall clock, no thread
@@ -15,6 +15,37 @@
 //! - [`config`]: models and options.
 //! - [`metrics`]: samples, the summary, and the CSV of a time series.
 //! - `state`, `timed`, `arrive`: the simulated cluster, the timed models, the arrive-only replay.
+//!
+//! A first tour: two machines, six tasks arriving a second apart, first fit in the global model.
+//!
+//! ```
+//! use sim::{Config, MachineSpec, SECOND, TaskSpec, Workload};
+//!
+//! let schema = sim::workload::schema(&["cpus", "mem"]); // milli-cores, MiB
+//! let machines = (0..2)
+//!     .map(|i| MachineSpec { name: format!("m{i}"), capacity: vec![4000, 8192], gpus: None })
+//!     .collect();
+//! let tasks = (0..6)
+//!     .map(|i| {
+//!         let mut t = TaskSpec::new(format!("t{i}"), i * SECOND, vec![2000, 1024]);
+//!         t.duration = Some(10 * SECOND);
+//!         t
+//!     })
+//!     .collect();
+//! let workload = Workload {
+//!     name: "tour".into(),
+//!     schema: schema.clone(),
+//!     machines,
+//!     machine_events: Vec::new(),
+//!     tasks,
+//! };
+//! let policy = packing::Policy::parse("first-fit", &schema).unwrap();
+//! let outcome = sim::run(&workload, &policy, &Config::default()).unwrap();
+//! // Four tasks fit at once; the fifth and sixth wait for the first two to end at 10 s and 11 s.
+//! let s = &outcome.summary;
+//! assert_eq!((s.arrived, s.finished, s.unplaced), (6, 6, 0));
+//! assert_eq!(s.wait.unwrap().max, 6.0);
+//! ```
 
 mod arrive;
 pub mod config;

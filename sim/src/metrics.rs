@@ -240,7 +240,7 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     /// The summary of a run, the one path every model ends with.
-    pub fn summarise(
+    pub(crate) fn summarise(
         &mut self,
         workload: &str,
         policy: &packing::Policy,
@@ -299,7 +299,7 @@ impl Recorder {
         }
     }
 
-    pub fn new(dims: usize) -> Recorder {
+    pub(crate) fn new(dims: usize) -> Recorder {
         Recorder {
             allocated_time: vec![0.0; dims],
             capacity_time: vec![0.0; dims],
@@ -309,7 +309,7 @@ impl Recorder {
     }
 
     /// Adds `dt` µs of the current state to the integrals.
-    pub fn advance(&mut self, dt: Time, allocated: &[u64], capacity: &[u128], machines_used: u32) {
+    pub(crate) fn advance(&mut self, dt: Time, allocated: &[u64], capacity: &[u128], machines_used: u32) {
         if dt <= 0 {
             return;
         }
@@ -324,11 +324,11 @@ impl Recorder {
 
     /// Notes the machines in use in a state that lasts (time moves on from it): the peak counts
     /// every such state, not only the sampled ones.
-    pub fn note_machines_used(&mut self, machines_used: u32) {
+    pub(crate) fn note_machines_used(&mut self, machines_used: u32) {
         self.peak_machines_used = self.peak_machines_used.max(machines_used);
     }
 
-    pub fn push(&mut self, sample: Sample) {
+    pub(crate) fn push(&mut self, sample: Sample) {
         for (s, (&x, &c)) in self
             .stranded_sum
             .iter_mut()
@@ -342,7 +342,7 @@ impl Recorder {
         self.samples.push(sample);
     }
 
-    pub fn utilisation(&self) -> Vec<f64> {
+    pub(crate) fn utilisation(&self) -> Vec<f64> {
         self.allocated_time
             .iter()
             .zip(&self.capacity_time)
@@ -350,12 +350,12 @@ impl Recorder {
             .collect()
     }
 
-    pub fn mean_stranded(&self) -> Vec<f64> {
+    pub(crate) fn mean_stranded(&self) -> Vec<f64> {
         let n = self.samples.len().max(1) as f64;
         self.stranded_sum.iter().map(|s| s / n).collect()
     }
 
-    pub fn mean_machines_used(&self) -> f64 {
+    pub(crate) fn mean_machines_used(&self) -> f64 {
         if self.span > 0.0 {
             self.machines_used_time / self.span
         } else {
@@ -432,11 +432,11 @@ pub(crate) struct FragCache {
 
 impl FragCache {
     /// The target workload fragmentation is measured against.
-    pub fn target(&self) -> &TargetWorkload {
+    pub(crate) fn target(&self) -> &TargetWorkload {
         &self.target
     }
 
-    pub fn new(target: TargetWorkload, cpu_dim: usize) -> FragCache {
+    pub(crate) fn new(target: TargetWorkload, cpu_dim: usize) -> FragCache {
         FragCache {
             target,
             cpu_dim,
@@ -445,14 +445,14 @@ impl FragCache {
         }
     }
 
-    pub fn invalidate(&mut self, m: MachineId) {
+    pub(crate) fn invalidate(&mut self, m: MachineId) {
         if let Some(v) = self.valid.get_mut(m.index()) {
             *v = false;
         }
     }
 
     /// (Σ_n F_n(M), idle GPU milli) over available machines.
-    pub fn total(&mut self, c: &Cluster) -> (f64, u64) {
+    pub(crate) fn total(&mut self, c: &Cluster) -> (f64, u64) {
         self.node.resize(c.len(), 0.0);
         self.valid.resize(c.len(), false);
         let mut frag = 0.0;

@@ -56,7 +56,7 @@ pub(crate) struct Task {
 }
 
 impl Task {
-    pub fn request(&self) -> Request<'_> {
+    pub(crate) fn request(&self) -> Request<'_> {
         Request {
             demand: &self.demand,
             gpu: self.gpu,
@@ -75,7 +75,7 @@ pub(crate) struct Tasks {
 }
 
 impl Tasks {
-    pub fn insert(&mut self, task: Task) -> u32 {
+    pub(crate) fn insert(&mut self, task: Task) -> u32 {
         match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(task);
@@ -91,30 +91,30 @@ impl Tasks {
     }
 
     /// The generation of the slot's current occupant.
-    pub fn generation(&self, slot: u32) -> u32 {
+    pub(crate) fn generation(&self, slot: u32) -> u32 {
         self.generations[slot as usize]
     }
 
     /// True when `slot` holds the occupant of generation `generation`.
-    pub fn is_live(&self, slot: u32, generation: u32) -> bool {
+    pub(crate) fn is_live(&self, slot: u32, generation: u32) -> bool {
         self.slots.get(slot as usize).is_some_and(Option::is_some)
             && self.generations[slot as usize] == generation
     }
 
-    pub fn get(&self, slot: u32) -> &Task {
+    pub(crate) fn get(&self, slot: u32) -> &Task {
         self.slots[slot as usize].as_ref().expect("live slot")
     }
 
-    pub fn get_mut(&mut self, slot: u32) -> &mut Task {
+    pub(crate) fn get_mut(&mut self, slot: u32) -> &mut Task {
         self.slots[slot as usize].as_mut().expect("live slot")
     }
 
-    pub fn remove(&mut self, slot: u32) -> Task {
+    pub(crate) fn remove(&mut self, slot: u32) -> Task {
         self.free.push(slot);
         self.slots[slot as usize].take().expect("live slot")
     }
 
-    pub fn live(&self) -> usize {
+    pub(crate) fn live(&self) -> usize {
         self.slots.len() - self.free.len()
     }
 }
@@ -140,7 +140,7 @@ pub(crate) struct SimCluster {
 }
 
 impl SimCluster {
-    pub fn new(schema: &Schema) -> SimCluster {
+    pub(crate) fn new(schema: &Schema) -> SimCluster {
         let gpu_dim = schema.index_of(dims::GPUS);
         let cluster = match gpu_dim {
             Some(g) => Cluster::with_gpus(schema.len(), g),
@@ -163,7 +163,7 @@ impl SimCluster {
         }
     }
 
-    pub fn id(&self, name: &str) -> Option<MachineId> {
+    pub(crate) fn id(&self, name: &str) -> Option<MachineId> {
         self.by_name.get(name).copied()
     }
 
@@ -198,7 +198,7 @@ impl SimCluster {
     }
 
     /// Adds a machine, or brings a removed one back with the new capacity.
-    pub fn add(&mut self, spec: &MachineSpec) -> Result<MachineId, Error> {
+    pub(crate) fn add(&mut self, spec: &MachineSpec) -> Result<MachineId, Error> {
         let (gpus, model) = self.gpu_shape(spec)?;
         if let Some(m) = self.id(&spec.name) {
             if !self.cluster.is_available(m) {
@@ -226,7 +226,7 @@ impl SimCluster {
         Ok(m)
     }
 
-    pub fn set_available(&mut self, m: MachineId, available: bool) {
+    pub(crate) fn set_available(&mut self, m: MachineId, available: bool) {
         if self.cluster.is_available(m) == available {
             return;
         }
@@ -246,7 +246,7 @@ impl SimCluster {
     }
 
     /// Changes a machine's capacity; `Err` if its current use does not fit the new capacity.
-    pub fn update(&mut self, m: MachineId, capacity: &[u64]) -> Result<(), ()> {
+    pub(crate) fn update(&mut self, m: MachineId, capacity: &[u64]) -> Result<(), ()> {
         let old = self.cluster.capacity(m).to_vec();
         self.cluster.set_capacity(m, capacity).ok_or(())?;
         if self.cluster.is_available(m) {
@@ -258,7 +258,7 @@ impl SimCluster {
     }
 
     /// The simulator's record of a workload task, checked against the schema.
-    pub fn task(&mut self, spec: &TaskSpec, seq: u64) -> Result<Task, Error> {
+    pub(crate) fn task(&mut self, spec: &TaskSpec, seq: u64) -> Result<Task, Error> {
         if spec.demand.len() != self.schema.len() {
             return Err(Error::task(
                 &spec.name,
@@ -338,17 +338,17 @@ impl SimCluster {
     }
 
     /// True when the task's group has room on `m` (anti-affinity).
-    pub fn eligible(&self, task: &Task, m: MachineId) -> bool {
+    pub(crate) fn eligible(&self, task: &Task, m: MachineId) -> bool {
         group_has_room(&self.group_count, task, m)
     }
 
     /// Counts a task of `group` starting on `m`.
-    pub fn count_group(&mut self, group: u32, m: MachineId) {
+    pub(crate) fn count_group(&mut self, group: u32, m: MachineId) {
         count_group(&mut self.group_count, group, m);
     }
 
     /// Records that the task in `slot`, already allocated on the cluster, runs on `m`.
-    pub fn record_start(&mut self, slot: u32, m: MachineId) {
+    pub(crate) fn record_start(&mut self, slot: u32, m: MachineId) {
         if self.running_on[m.index()].is_empty() {
             self.machines_used += 1;
         }
@@ -356,7 +356,7 @@ impl SimCluster {
     }
 
     /// Releases a running task's resources and bookkeeping.
-    pub fn stop(&mut self, slot: u32, task: &Task) {
+    pub(crate) fn stop(&mut self, slot: u32, task: &Task) {
         let Some(p) = task.placed else { return };
         let m = p.machine;
         self.cluster
@@ -380,7 +380,7 @@ impl SimCluster {
     }
 
     /// Places the task with the policy if anything fits; the placement is allocated.
-    pub fn place(&mut self, policy: &packing::Policy, task: &Task) -> Option<Placement> {
+    pub(crate) fn place(&mut self, policy: &packing::Policy, task: &Task) -> Option<Placement> {
         let request = task.request();
         let placement = policy.place(&self.cluster, &request, |m| self.eligible(task, m))?;
         self.cluster
@@ -391,7 +391,7 @@ impl SimCluster {
     }
 
     /// The allocated amount per dimension, over all machines.
-    pub fn allocated(&self) -> Vec<u64> {
+    pub(crate) fn allocated(&self) -> Vec<u64> {
         self.cluster
             .total_capacity()
             .iter()

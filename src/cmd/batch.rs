@@ -24,7 +24,7 @@ Examples:
 The task list is a TaskGroupInfo-style JSON object, {\"tasks\": [TaskInfo, ...]}, in the Mesos JSON
 dialect (proto field names); agent_id may be empty. Exit status: 0 when every task finished, 1
 otherwise (the table says which did not and why).")]
-pub struct Args {
+pub(crate) struct Args {
     /// The Mesos master, HOST:PORT.
     #[arg(long, value_name = "HOST:PORT")]
     master: String,
@@ -92,7 +92,7 @@ pub struct Args {
 }
 
 /// Parses `500ms`, `10s`, `2m`, `1h` or a number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
         (n, 0.001)
@@ -128,7 +128,7 @@ fn read_task_list(arg: &str) -> anyhow::Result<(String, String)> {
 }
 
 /// Runs the batch; an error when any task did not finish.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let (source, text) = read_task_list(&args.task_list)?;
     let specs = live::parse_task_list(&text).map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
     let schema = live::tasks::schema();

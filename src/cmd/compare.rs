@@ -26,7 +26,7 @@ use crate::cmd::dataset::ReadArgs;
     An experiment file (TOML, or JSON by extension) names any of: workloads, cluster, policies, models,\n\
     seeds, scales, target. Command-line lists replace the file's."
 )]
-pub struct Args {
+pub(crate) struct Args {
     /// An experiment file (TOML or `.json`) with the grid; flags given as well replace its lists.
     #[arg(long, short = 'e', conflicts_with = "preset")]
     experiment: Option<PathBuf>,
@@ -95,7 +95,7 @@ fn parse_seeds(text: &str) -> Result<Seeds, String> {
 }
 
 /// The command line, quoted where a shell would need it.
-pub fn command_line() -> String {
+pub(crate) fn command_line() -> String {
     std::env::args()
         .enumerate()
         .map(|(i, a)| {
@@ -111,7 +111,7 @@ pub fn command_line() -> String {
 }
 
 /// Runs `packsim compare`.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let mut experiment = match (&args.experiment, args.preset.as_deref()) {
         (Some(path), _) => Experiment::from_file(path)?,
         (None, Some("fgd")) => {

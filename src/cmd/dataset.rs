@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// Arguments of `packsim dataset`.
 #[derive(clap::Args, Debug)]
-pub struct Args {
+pub(crate) struct Args {
     #[command(subcommand)]
     command: Command,
 }
@@ -27,7 +27,7 @@ enum Command {
 
 /// Options shared by every command that reads a trace.
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct ReadArgs {
+pub(crate) struct ReadArgs {
     /// The file's format; detected from its name and first line when omitted (see
     /// `packsim dataset formats`).
     #[arg(long, value_parser = parse_format)]
@@ -48,7 +48,7 @@ pub struct ReadArgs {
 impl ReadArgs {
     /// The reader options these arguments describe; `defaults` is the scale a bare
     /// `--machine-scale mem=...` completes.
-    pub fn options(&self, defaults: MachineScale) -> anyhow::Result<(ReadOptions, FormatOptions)> {
+    pub(crate) fn options(&self, defaults: MachineScale) -> anyhow::Result<(ReadOptions, FormatOptions)> {
         let scale = self
             .machine_scale
             .as_deref()
@@ -85,7 +85,7 @@ struct InfoArgs {
 }
 
 /// Runs `packsim dataset`.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     match &args.command {
         Command::Formats => {
             let mut out = std::io::stdout().lock();

@@ -22,7 +22,7 @@ use crate::cmd::compare::command_line;
     packsim gap --suite vectorpack -p ffd-l2,bfd-l2,dot-product --sample 10\n  \
     packsim gap --suite my-instances/ -o my-gap"
 )]
-pub struct Args {
+pub(crate) struct Args {
     /// Suites: `bpplib`, `vectorpack`, or a path [default: bpplib and vectorpack].
     #[arg(long, short = 's', value_delimiter = ',')]
     suite: Vec<String>,
@@ -75,7 +75,7 @@ fn load_suite(name: &str) -> anyhow::Result<SuiteInput> {
 }
 
 /// Runs `packsim gap`.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.sample >= 1, "--sample must be 1 or more");
     let names = if args.suite.is_empty() {
         vec!["bpplib".to_string(), "vectorpack".to_string()]

@@ -31,7 +31,7 @@ Faults, on demand: POST a JSON object to /admin/fault, e.g.
   {\"fault\":\"lose-agent\",\"agent\":0}        RESCIND its offers, UPDATE its tasks lost, FAILURE
   {\"fault\":\"duplicate-updates\",\"on\":true} send every status update twice
   {\"fault\":\"delay-updates\",\"seconds\":3}   start new tasks' updates 3 s later")]
-pub struct Args {
+pub(crate) struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:5050")]
     listen: String,
@@ -79,7 +79,7 @@ fn parse_run_model(text: &str) -> Result<RunModel, String> {
 }
 
 /// The agents described by `cluster` (a spec or a machine file).
-pub fn agents(cluster: &str) -> anyhow::Result<Vec<AgentSpec>> {
+pub(crate) fn agents(cluster: &str) -> anyhow::Result<Vec<AgentSpec>> {
     let spec_schema = Schema::uniform(&["cpus", "mem", "disk", "gpus"], 3)?;
     let source = ClusterSource::parse(cluster);
     let (schema, machines) = cluster_machines(
@@ -104,7 +104,7 @@ pub fn agents(cluster: &str) -> anyhow::Result<Vec<AgentSpec>> {
 }
 
 /// Serves until interrupted.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     anyhow::ensure!(
         (0.0..=1.0).contains(&args.fail_ratio),
         "--fail-ratio {} is not between 0 and 1",

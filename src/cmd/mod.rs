@@ -1,10 +1,10 @@
 //! One module per subcommand: its arguments and how it is run.
 
-pub mod batch;
-pub mod compare;
-pub mod dataset;
-pub mod gap;
-pub mod master;
-pub mod pack;
-pub mod policies;
-pub mod replay;
+pub(crate) mod batch;
+pub(crate) mod compare;
+pub(crate) mod dataset;
+pub(crate) mod gap;
+pub(crate) mod master;
+pub(crate) mod pack;
+pub(crate) mod policies;
+pub(crate) mod replay;

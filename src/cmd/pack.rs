@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
     Files are CSV with a header naming the dimensions (id,cpus,mem,disk,...) or a JSON array of\n\
     objects; values are decimals with up to 3 places. See README.md for the format."
 )]
-pub struct Args {
+pub(crate) struct Args {
     /// Placement policy: a name from `packsim policies`, or a weighted sum of scoring policies
     /// such as 'kube-least-allocated*1+kube-balanced-allocation*2'.
     #[arg(long, short)]
@@ -62,7 +62,7 @@ struct Outcome {
 }
 
 /// Reads the inputs, packs, and prints in the chosen format.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let bins = batch::read_bins(&args.bins)?;
     let items = batch::read_items(&args.items, &bins.schema)?;
     let mut policy = Policy::parse(&args.policy, &bins.schema)?.with_seed(args.seed);

@@ -6,7 +6,7 @@ use packing::{Family, Kind};
 
 /// Arguments of `packsim policies`.
 #[derive(clap::Args, Debug)]
-pub struct Args {
+pub(crate) struct Args {
     /// Print each policy's full definition and reference instead of one line.
     #[arg(long)]
     long: bool,
@@ -15,7 +15,7 @@ pub struct Args {
 }
 
 /// Prints the policies, grouped by family.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let all = Kind::all();
     let mut out = std::io::stdout().lock();
     if let Some(name) = &args.name {

@@ -21,7 +21,7 @@ use crate::cmd::dataset::ReadArgs;
     packsim replay --workload ../shared/datasets/alibaba_gpu_v2023_openb/openb_pod_list_default.csv \\\n    \
       --policy best-fit --model arrive-only --seed 42 --out out/\n  \
     packsim replay --workload tasks.csv.gz --cluster 100:cpus=32,mem=131072 --policy satyr-bfd --model offers")]
-pub struct Args {
+pub(crate) struct Args {
     /// Tasks: a trace file (any format of `packsim dataset formats`), or `synthetic:NAME` for a
     /// built-in workload (default, heavy-tailed, uniform, gpu-sharing).
     #[arg(long, short = 'w', default_value = "synthetic:default")]
@@ -158,7 +158,7 @@ impl Args {
 }
 
 /// Runs `packsim replay`.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let config = args.config()?;
     let (options, extra) = args.read.options(MachineScale::GOOGLE)?;
     let mut tasks = TaskSource::parse(&args.workload, args.seed);
@@ -218,7 +218,7 @@ fn pct(x: f64) -> String {
 }
 
 /// The summary as text for people.
-pub fn describe(outcome: &Outcome) -> String {
+pub(crate) fn describe(outcome: &Outcome) -> String {
     let s: &Summary = &outcome.summary;
     let schema = &outcome.schema;
     let per_dim = |values: &[f64]| -> String {

@@ -11,7 +11,7 @@ thread_local! {
 }
 
 /// Forwards to the system allocator and counts per thread.
-pub struct Counting;
+pub(crate) struct Counting;
 
 fn add(delta: isize) {
     // `try_with`: during thread teardown the counters may be gone; the count then no longer matters.
@@ -43,16 +43,16 @@ unsafe impl GlobalAlloc for Counting {
 }
 
 /// Bytes this thread has allocated and not freed.
-pub fn live_bytes() -> isize {
+pub(crate) fn live_bytes() -> isize {
     LIVE.with(Cell::get)
 }
 
 /// The highest `live_bytes` since the last reset.
-pub fn peak_bytes() -> isize {
+pub(crate) fn peak_bytes() -> isize {
     PEAK.with(Cell::get)
 }
 
 /// Starts a new peak measurement from the current live bytes.
-pub fn reset_peak() {
+pub(crate) fn reset_peak() {
     PEAK.with(|p| p.set(live_bytes()));
 }

@@ -17,9 +17,9 @@ use proto::ContentType;
 use proto::v1::scheduler::{Event, event};
 
 /// One test at a time: they share the cluster's resources.
-pub static CLUSTER: Mutex<()> = Mutex::new(());
+pub(crate) static CLUSTER: Mutex<()> = Mutex::new(());
 
-pub fn master(test: &str) -> Option<String> {
+pub(crate) fn master(test: &str) -> Option<String> {
     if let Ok(m) = std::env::var("PACKSIM_MESOS_MASTER") {
         return Some(m);
     }

@@ -13,7 +13,7 @@ use packing::{Fit, Kind, Size};
 
 /// An exact fraction with a positive denominator.
 #[derive(Clone, Copy, Debug)]
-pub struct Q {
+pub(crate) struct Q {
     n: i128,
     d: i128,
 }
@@ -23,24 +23,24 @@ fn gcd(a: i128, b: i128) -> i128 {
 }
 
 impl Q {
-    pub fn new(n: i128, d: i128) -> Q {
+    pub(crate) fn new(n: i128, d: i128) -> Q {
         assert!(d != 0);
         let g = gcd(n, d) * d.signum();
         Q { n: n / g, d: d / g }
     }
-    pub fn int(n: i128) -> Q {
+    pub(crate) fn int(n: i128) -> Q {
         Q { n, d: 1 }
     }
-    pub fn zero() -> Q {
+    pub(crate) fn zero() -> Q {
         Q::int(0)
     }
-    pub fn add(self, o: Q) -> Q {
+    pub(crate) fn add(self, o: Q) -> Q {
         Q::new(self.n * o.d + o.n * self.d, self.d * o.d)
     }
-    pub fn mul(self, o: Q) -> Q {
+    pub(crate) fn mul(self, o: Q) -> Q {
         Q::new(self.n * o.n, self.d * o.d)
     }
-    pub fn div_int(self, k: i128) -> Q {
+    pub(crate) fn div_int(self, k: i128) -> Q {
         Q::new(self.n, self.d * k)
     }
 }
@@ -58,7 +58,7 @@ impl PartialOrd for Q {
 
 /// A tiny instance: machine capacities, item demands, integer weights and optional groups.
 #[derive(Clone, Debug)]
-pub struct Instance {
+pub(crate) struct Instance {
     pub caps: Vec<Vec<u64>>,
     pub items: Vec<Vec<u64>>,
     pub weights: Vec<u64>,
@@ -122,7 +122,7 @@ fn column_sums(rows: &[Vec<u64>], dims: usize) -> Vec<u64> {
 }
 
 /// The machine (index) each item goes to under `kind`, by the documented definition.
-pub fn pack(kind: Kind, inst: &Instance) -> Vec<Option<usize>> {
+pub(crate) fn pack(kind: Kind, inst: &Instance) -> Vec<Option<usize>> {
     let mut r = Reference {
         inst,
         free: inst.caps.clone(),

@@ -1,6 +1,6 @@
-//! The comparison report: the grid's results aggregated and ranked ([`aggregate`]), written as
-//! tidy CSV ([`tables`]), plotted from the stored series ([`series`]) and laid out as one
-//! document ([`page`]) that becomes `report.html` and `report.md`.
+//! The comparison report: the grid's results aggregated and ranked (`aggregate`), written as
+//! tidy CSV (`tables`), plotted from the stored series (`series`) and laid out as one
+//! document (`page`) that becomes `report.html` and `report.md`.
 
 mod aggregate;
 mod page;
