@@ -42,3 +42,23 @@ pub fn for_tests(manifest_dir: &str, test: &str) -> Option<PathBuf> {
     );
     None
 }
+
+/// The real Mesos master tests run against: `$PACKSIM_MESOS_MASTER` (host:port), or `None`
+/// after telling the terminal why the test is skipped.
+///
+/// # Panics
+/// When `PACKSIM_REQUIRE_MESOS=1` and no master is named: CI must not skip these tests.
+pub fn mesos_master(test: &str) -> Option<String> {
+    if let Ok(m) = std::env::var("PACKSIM_MESOS_MASTER") {
+        return Some(m);
+    }
+    assert!(
+        std::env::var("PACKSIM_REQUIRE_MESOS").as_deref() != Ok("1"),
+        "{test}: PACKSIM_REQUIRE_MESOS=1 but PACKSIM_MESOS_MASTER is not set"
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped {test}: set PACKSIM_MESOS_MASTER=host:port to run it against a real master"
+    );
+    None
+}

@@ -265,38 +265,9 @@ pub fn offer_ids<'a>(bins: impl IntoIterator<Item = &'a Bin>) -> Vec<OfferId> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tasks::scalar;
-    use proto::v1::{FrameworkId, resource::AllocationInfo};
 
-    pub(crate) fn offer(id: &str, agent: &str, cpus: f64, mem: f64, ports: (u64, u64)) -> Offer {
-        let mut resources = vec![scalar("cpus", cpus), scalar("mem", mem)];
-        resources.push(Resource {
-            name: "ports".into(),
-            r#type: value::Type::Ranges as i32,
-            ranges: Some(value::Ranges {
-                range: vec![value::Range {
-                    begin: ports.0,
-                    end: ports.1,
-                }],
-            }),
-            ..Default::default()
-        });
-        for r in &mut resources {
-            r.allocation_info = Some(AllocationInfo {
-                role: Some("*".into()),
-            });
-        }
-        Offer {
-            id: OfferId { value: id.into() },
-            framework_id: FrameworkId { value: "f".into() },
-            agent_id: AgentId { value: agent.into() },
-            hostname: "h".into(),
-            resources,
-            allocation_info: Some(AllocationInfo {
-                role: Some("*".into()),
-            }),
-            ..Default::default()
-        }
+    fn offer(id: &str, agent: &str, cpus: f64, mem: f64, ports: (u64, u64)) -> Offer {
+        proto::build::offer(id, "f", agent, cpus, mem, ports)
     }
 
     #[test]

@@ -14,18 +14,7 @@ fn text(b: &[u8]) -> String {
 }
 
 fn master(test: &str) -> Option<String> {
-    if let Ok(m) = std::env::var("PACKSIM_MESOS_MASTER") {
-        return Some(m);
-    }
-    assert!(
-        std::env::var("PACKSIM_REQUIRE_MESOS").as_deref() != Ok("1"),
-        "{test}: PACKSIM_REQUIRE_MESOS=1 but PACKSIM_MESOS_MASTER is not set"
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped {test}: set PACKSIM_MESOS_MASTER=host:port to run it against a real master"
-    );
-    None
+    datasets::shared::mesos_master(test)
 }
 
 /// GET a JSON document from the master (plain HTTP/1.0, no client library in the way).

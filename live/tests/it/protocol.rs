@@ -4,11 +4,10 @@
 use std::time::Duration;
 
 use live::protocol::{Action, Config, Core, FinalState, Outcome};
-use live::tasks::{TaskSpec, command_task, scalar, schema};
+use live::tasks::{TaskSpec, command_task, schema};
 use packing::Policy;
-use proto::v1::resource::AllocationInfo;
 use proto::v1::scheduler::{Call, Event, event};
-use proto::v1::{AgentId, FrameworkId, Offer, OfferId, Resource, TaskId, TaskState, TaskStatus, value};
+use proto::v1::{AgentId, FrameworkId, Offer, OfferId, TaskId, TaskState, TaskStatus};
 
 const S: fn(u64) -> Duration = Duration::from_secs;
 
@@ -71,34 +70,7 @@ fn subscribed(id: &str) -> Event {
 }
 
 fn offer(id: &str, agent: &str, cpus: f64) -> Offer {
-    let mut resources = vec![scalar("cpus", cpus), scalar("mem", 4096.0)];
-    resources.push(Resource {
-        name: "ports".into(),
-        r#type: value::Type::Ranges as i32,
-        ranges: Some(value::Ranges {
-            range: vec![value::Range {
-                begin: 31000,
-                end: 31009,
-            }],
-        }),
-        ..Default::default()
-    });
-    for r in &mut resources {
-        r.allocation_info = Some(AllocationInfo {
-            role: Some("*".into()),
-        });
-    }
-    Offer {
-        id: OfferId { value: id.into() },
-        framework_id: FrameworkId { value: "fw".into() },
-        agent_id: AgentId { value: agent.into() },
-        hostname: "localhost".into(),
-        resources,
-        allocation_info: Some(AllocationInfo {
-            role: Some("*".into()),
-        }),
-        ..Default::default()
-    }
+    proto::build::offer(id, "fw", agent, cpus, 4096.0, (31000, 31009))
 }
 
 fn offers(list: Vec<Offer>) -> Event {

@@ -4,7 +4,6 @@
 //! The cluster is assumed to be mesos-local's default: agents of 4 cpus and 4096 MB.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -20,18 +19,7 @@ use proto::v1::scheduler::{Event, event};
 pub(crate) static CLUSTER: Mutex<()> = Mutex::new(());
 
 pub(crate) fn master(test: &str) -> Option<String> {
-    if let Ok(m) = std::env::var("PACKSIM_MESOS_MASTER") {
-        return Some(m);
-    }
-    assert!(
-        std::env::var("PACKSIM_REQUIRE_MESOS").as_deref() != Ok("1"),
-        "{test}: PACKSIM_REQUIRE_MESOS=1 but PACKSIM_MESOS_MASTER is not set"
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped {test}: set PACKSIM_MESOS_MASTER=host:port to run it against a real master"
-    );
-    None
+    datasets::shared::mesos_master(test)
 }
 
 fn policy(name: &str) -> Policy {

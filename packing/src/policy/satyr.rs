@@ -42,14 +42,8 @@ pub(crate) fn max_rest(
     fit: impl Fn(MachineId) -> bool,
 ) -> Option<MachineId> {
     let dims = c.dims();
-    let mut sums_inline = [0u128; 8];
-    let mut sums_heap = Vec::new();
-    let sums: &mut [u128] = if dims <= sums_inline.len() {
-        &mut sums_inline[..dims]
-    } else {
-        sums_heap.resize(dims, 0);
-        &mut sums_heap
-    };
+    let (mut inline, mut heap) = ([0u128; 8], Vec::new());
+    let sums = scratch(dims, &mut inline, &mut heap);
     for m in c.machine_ids().filter(|&m| listed(m)) {
         for (s, &f) in sums.iter_mut().zip(c.free(m)) {
             *s += u128::from(f);
@@ -76,14 +70,8 @@ pub(crate) fn best_fit(
 ) -> Option<MachineId> {
     let dims = c.dims();
     // Residual sums over the candidates; 3 dimensions matter to satyr but the schema may have more.
-    let mut sums_inline = [0u128; 8];
-    let mut sums_heap = Vec::new();
-    let sums: &mut [u128] = if dims <= sums_inline.len() {
-        &mut sums_inline[..dims]
-    } else {
-        sums_heap.resize(dims, 0);
-        &mut sums_heap
-    };
+    let (mut inline, mut heap) = ([0u128; 8], Vec::new());
+    let sums = scratch(dims, &mut inline, &mut heap);
     let mut any = false;
     for m in c.machine_ids().filter(|&m| fit(m)) {
         any = true;
@@ -103,4 +91,14 @@ pub(crate) fn best_fit(
         }
     }
     best.map(|(m, _)| m)
+}
+
+/// `dims` zeroed sums, on the stack for up to 8 dimensions (decisions allocate nothing there).
+fn scratch<'a>(dims: usize, inline: &'a mut [u128; 8], heap: &'a mut Vec<u128>) -> &'a mut [u128] {
+    if dims <= inline.len() {
+        &mut inline[..dims]
+    } else {
+        heap.resize(dims, 0);
+        heap
+    }
 }
