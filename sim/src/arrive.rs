@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::{ArriveOnly, Config};
 use crate::error::Error;
-use crate::metrics::{Counts, FragCache, Over, Recorder, Sample, Shape, minimal_shapes, stranded};
+use crate::metrics::{Counts, FragCache, Over, Recorder, Shape, minimal_shapes};
 use crate::setup::{Setup, setup};
 use crate::state::{SimCluster, Tasks};
 use crate::workload::{Workload, dims};
@@ -66,32 +66,24 @@ pub(crate) fn run(
     let mut rec = Recorder::new(schema.len());
     let (mut arrived, mut placed, mut failed, mut arrived_demand) = (0u64, 0u64, 0u64, 0u128);
     let mut next_pct = 0u32;
-    let record = |c: &mut SimCluster,
+    let record = |c: &SimCluster,
                   frag: &mut Option<FragCache>,
                   arrived: u64,
                   placed: u64,
                   failed: u64,
                   pct: f64,
                   rec: &mut Recorder| {
-        let gpu_fragmentation = frag.as_mut().map(|f| f.total(&c.cluster));
-        rec.push(Sample {
-            time: arrived as i64,
-            arrived_pct: Some(pct),
-            allocated: c.allocated(),
-            capacity: c.available_capacity.iter().map(|&x| x as u64).collect(),
-            stranded: stranded(&c.cluster, &shapes),
-            machines_available: c.machines_available,
-            machines_used: c.machines_used,
-            pending: 0,
-            running: placed,
+        // Tasks never leave and nothing waits: what is placed is running.
+        let counts = Counts {
             arrived,
             placed,
-            finished: 0,
             failed,
-            gpu_fragmentation,
-        });
+            running: placed,
+            ..Counts::default()
+        };
+        rec.push(c.sample(arrived as i64, Some(pct), &counts, &shapes, frag.as_mut()));
     };
-    record(&mut c, &mut frag, 0, 0, 0, 0.0, &mut rec);
+    record(&c, &mut frag, 0, 0, 0, 0.0, &mut rec);
     next_pct += 1;
     for (n, &i) in picks.iter().enumerate() {
         let spec_task = &workload.tasks[i];
@@ -117,7 +109,7 @@ pub(crate) fn run(
         }
         let pct = 100.0 * arrived_demand as f64 / capacity as f64;
         while f64::from(next_pct) <= pct {
-            record(&mut c, &mut frag, arrived, placed, failed, pct, &mut rec);
+            record(&c, &mut frag, arrived, placed, failed, pct, &mut rec);
             next_pct += 1;
         }
         if n % 4096 == 0 {
@@ -128,7 +120,7 @@ pub(crate) fn run(
         }
     }
     let final_pct = 100.0 * arrived_demand as f64 / capacity as f64;
-    record(&mut c, &mut frag, arrived, placed, failed, final_pct, &mut rec);
+    record(&c, &mut frag, arrived, placed, failed, final_pct, &mut rec);
     observer.progress(Progress {
         arrived,
         time: arrived as i64,

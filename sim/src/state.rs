@@ -337,6 +337,35 @@ impl SimCluster {
         })
     }
 
+    /// The cluster's state as a sample of the time series, the one way every model takes one:
+    /// `time` (µs, or arrivals in an arrive-only replay), `counts` so far (`unplaced` is the
+    /// queue's length now), stranded capacity against `shapes`, and GPU fragmentation if measured.
+    pub(crate) fn sample(
+        &self,
+        time: Time,
+        arrived_pct: Option<f64>,
+        counts: &crate::metrics::Counts,
+        shapes: &[crate::metrics::Shape],
+        frag: Option<&mut crate::metrics::FragCache>,
+    ) -> crate::metrics::Sample {
+        crate::metrics::Sample {
+            time,
+            arrived_pct,
+            allocated: self.allocated(),
+            capacity: self.available_capacity.iter().map(|&c| c as u64).collect(),
+            stranded: crate::metrics::stranded(&self.cluster, shapes),
+            machines_available: self.machines_available,
+            machines_used: self.machines_used,
+            pending: counts.unplaced,
+            running: counts.running,
+            arrived: counts.arrived,
+            placed: counts.placed,
+            finished: counts.finished,
+            failed: counts.failed,
+            gpu_fragmentation: frag.map(|f| f.total(&self.cluster)),
+        }
+    }
+
     /// True when the task's group has room on `m` (anti-affinity).
     pub(crate) fn eligible(&self, task: &Task, m: MachineId) -> bool {
         group_has_room(&self.group_count, task, m)

@@ -17,7 +17,7 @@ use packing::{MachineId, Placement, Policy};
 use crate::config::{Config, Model, Offers, OnMachineLoss, QueueOrder};
 use crate::engine::EventQueue;
 use crate::error::Error;
-use crate::metrics::{Counts, FragCache, Over, Recorder, Sample, Shape, minimal_shapes, stranded};
+use crate::metrics::{Counts, FragCache, Over, Recorder, Shape, minimal_shapes};
 use crate::setup::{Setup, setup};
 use crate::state::{SimCluster, Task, Tasks};
 use crate::workload::{MachineChange, MachineEvent, MachineSpec, SECOND, TaskSpec, Time};
@@ -175,16 +175,7 @@ pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
     let unplaced = sim.pending_count;
     debug_assert_eq!(sim.arrived, sim.finished + sim.failed + sim.running + unplaced);
     debug_assert_eq!(sim.tasks.live() as u64, sim.running);
-    let counts = Counts {
-        arrived: sim.arrived,
-        placed: sim.placed,
-        finished: sim.finished,
-        failed: sim.failed,
-        running: sim.running,
-        unplaced,
-        requeued: sim.requeued,
-        events: sim.events,
-    };
+    let counts = sim.counts();
     let makespan = sim
         .first_arrival
         .map(|a| (sim.last_change - a).max(0) as f64 / SECOND as f64);
@@ -419,6 +410,20 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
         }
     }
 
+    /// What the run has counted so far (`unplaced`: queued now).
+    fn counts(&self) -> Counts {
+        Counts {
+            arrived: self.arrived,
+            placed: self.placed,
+            finished: self.finished,
+            failed: self.failed,
+            running: self.running,
+            unplaced: self.pending_count,
+            requeued: self.requeued,
+            events: self.events,
+        }
+    }
+
     fn sample(&mut self) {
         // The distinct queued shapes, not every queued run: the same minimal shapes, at a cost
         // that does not grow with the queue (millions of runs when placement falls behind, where
@@ -437,23 +442,10 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
                 })
                 .collect(),
         );
-        let gpu_fragmentation = self.frag.as_mut().map(|f| f.total(&self.c.cluster));
-        let sample = Sample {
-            time: self.now,
-            arrived_pct: None,
-            allocated: self.c.allocated(),
-            capacity: self.c.available_capacity.iter().map(|&c| c as u64).collect(),
-            stranded: stranded(&self.c.cluster, &shapes),
-            machines_available: self.c.machines_available,
-            machines_used: self.c.machines_used,
-            pending: self.pending_count,
-            running: self.running,
-            arrived: self.arrived,
-            placed: self.placed,
-            finished: self.finished,
-            failed: self.failed,
-            gpu_fragmentation,
-        };
+        let counts = self.counts();
+        let sample = self
+            .c
+            .sample(self.now, None, &counts, &shapes, self.frag.as_mut());
         self.rec.push(sample);
     }
 }
