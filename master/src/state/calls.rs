@@ -25,14 +25,17 @@ impl MasterState {
                 Ok(202)
             }
             call::Type::Decline => {
+                // Each offer goes back to its own agent, filtered for this framework, as the real
+                // master recovers declined offers one by one (offers of several agents may be
+                // declined together; an ACCEPT must keep to one agent).
                 let d = c.decline.expect("validated");
-                self.accept(
-                    now,
-                    &fid,
-                    &d.offer_ids,
-                    &[],
-                    d.filters.and_then(|f| f.refuse_seconds),
-                );
+                let refuse = d.filters.and_then(|f| f.refuse_seconds);
+                for id in &d.offer_ids {
+                    if self.offers.get(&id.value).is_some_and(|o| o.framework == fid) {
+                        let o = self.offers.remove(&id.value).expect("checked");
+                        self.decline_rest(now, &fid, o.agent, o.role, o.res, refuse);
+                    }
+                }
                 Ok(202)
             }
             call::Type::Revive => {
@@ -117,20 +120,17 @@ impl MasterState {
     ) {
         let problem = self.accept_problem(fid, offer_ids);
         // Take the valid offers out either way.
-        let mut pool = Res::default();
-        let mut agent = None;
-        let mut role = String::from("*");
+        let mut taken: Vec<OfferState> = Vec::new();
         for id in offer_ids {
             if self.offers.get(&id.value).is_some_and(|o| o.framework == fid) {
-                let o = self.offers.remove(&id.value).expect("checked");
-                pool.add(&o.res);
-                agent = Some(o.agent);
-                role = o.role;
+                taken.extend(self.offers.remove(&id.value));
             }
         }
         if let Some(problem) = problem {
-            if let Some(a) = agent {
-                self.agents[a].free.add(&pool);
+            // Each offer's resources go back to its own agent: an invalid ACCEPT may name offers
+            // of several agents, and no agent may ever be offered more than it has.
+            for o in taken {
+                self.agents[o.agent].free.add(&o.res);
             }
             let state = if self.frameworks[fid].partition_aware {
                 TaskState::TaskDropped
@@ -144,7 +144,13 @@ impl MasterState {
             }
             return;
         }
-        let Some(a) = agent else { return };
+        // Valid: every offer is of one agent and one role.
+        let Some(first) = taken.first() else { return };
+        let (a, role) = (first.agent, first.role.clone());
+        let mut pool = Res::default();
+        for o in &taken {
+            pool.add(&o.res);
+        }
         for op in ops {
             for t in tasks_of(op) {
                 let res = Res::from_mesos(&t.resources);

@@ -195,6 +195,37 @@ impl MasterState {
         &self.master_id
     }
 
+    /// Checks that resources are conserved on every active agent — free, offered and used by
+    /// unfinished tasks add up to its total — and so that no offer exceeds what its agent has
+    /// unallocated. For tests and debug assertions.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for (a, agent) in self.agents.iter().enumerate() {
+            if !agent.active {
+                continue;
+            }
+            let mut sum = agent.free.clone();
+            for (id, o) in self.offers.iter().filter(|(_, o)| o.agent == a) {
+                if !o.res.within(&agent.total) {
+                    return Err(format!(
+                        "offer {id} of {:?} exceeds agent {}'s {:?}",
+                        o.res, agent.id, agent.total
+                    ));
+                }
+                sum.add(&o.res);
+            }
+            for t in self.tasks.values().filter(|t| t.agent == a && !t.done) {
+                sum.add(&t.res);
+            }
+            if sum != agent.total {
+                return Err(format!(
+                    "agent {}: free + offered + used = {sum:?}, total {:?}",
+                    agent.id, agent.total
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Messages for the streams since the last call.
     pub fn take_out(&mut self) -> Vec<Out> {
         std::mem::take(&mut self.out)
@@ -290,6 +321,7 @@ pub fn uuid_text(rng: &mut SplitMix64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proto::v1::Filters;
 
     fn master(run: RunModel, fail_ratio: f64) -> MasterState {
         let config = MasterConfig {
@@ -434,5 +466,101 @@ mod tests {
             (400, "Framework cannot be found".to_string())
         );
         assert!(m.is_removed(&fid));
+    }
+
+    /// An ACCEPT of `offers` launching tasks of `sizes` (cpus) on the first offer's agent, or a
+    /// DECLINE when `sizes` is empty.
+    fn answer(fid: &str, offers: &[Offer], sizes: &[u8], decline: bool) -> Call {
+        let ids: Vec<OfferId> = offers.iter().map(|o| o.id.clone()).collect();
+        let framework_id = Some(FrameworkId { value: fid.into() });
+        if decline {
+            return Call {
+                framework_id,
+                r#type: Some(call::Type::Decline as i32),
+                decline: Some(call::Decline {
+                    offer_ids: ids,
+                    filters: Some(Filters {
+                        refuse_seconds: Some(0.0),
+                    }),
+                }),
+                ..Call::default()
+            };
+        }
+        let agent = offers.first().map(|o| o.agent_id.clone()).unwrap_or_default();
+        let tasks = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let mut t =
+                    proto::build::command_task(&format!("t{}-{i}", ids.len()), "sleep 3", f64::from(c), 64.0);
+                t.task_id.value = format!("{}-{i}", ids.first().map_or("x", |o| o.value.as_str()));
+                t.agent_id = agent.clone();
+                t
+            })
+            .collect();
+        Call {
+            framework_id,
+            r#type: Some(call::Type::Accept as i32),
+            accept: Some(call::Accept {
+                offer_ids: ids,
+                operations: vec![offer::Operation {
+                    r#type: Some(offer::operation::Type::Launch as i32),
+                    launch: Some(offer::operation::Launch { task_infos: tasks }),
+                    ..Default::default()
+                }],
+                filters: Some(Filters {
+                    refuse_seconds: Some(0.0),
+                }),
+            }),
+            ..Call::default()
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+
+        /// The review's case and its kin: whatever a framework answers (offers of several agents
+        /// declined or accepted together, tasks too large for their agent, partial launches),
+        /// resources are conserved on every agent and no offer exceeds its agent.
+        #[test]
+        fn no_offer_ever_exceeds_its_agent(
+            steps in proptest::collection::vec((0u8..4, proptest::collection::vec(0u8..6, 0..4), 0u8..8), 1..40),
+        ) {
+            let agents = (0..3).map(|i| AgentSpec::new(format!("a{i}"), 4.0, 4096.0, 1000.0)).collect();
+            let config = MasterConfig { run: RunModel::Command, seed: 3, ..MasterConfig::default() };
+            let mut m = MasterState::new(config, agents);
+            let (_, fid) = subscribe(&mut m, 60.0);
+            let mut now = Duration::ZERO;
+            let mut held: Vec<Offer> = Vec::new();
+            for (kind, sizes, pick) in steps {
+                now += Duration::from_millis(700);
+                m.tick(now);
+                for e in events(&mut m) {
+                    if let Some(o) = e.offers {
+                        for offer in &o.offers {
+                            let cpus: f64 = offer.resources.iter().filter(|r| r.name == "cpus").filter_map(|r| r.scalar.as_ref()).map(|s| s.value).sum();
+                            proptest::prop_assert!(cpus <= 4.0, "offer {} of {cpus} cpus on a 4-cpu agent", offer.id.value);
+                        }
+                        held.extend(o.offers);
+                    }
+                }
+                if held.is_empty() {
+                    continue;
+                }
+                // A subset of the held offers, chosen by the bits of `pick` (at least one).
+                let chosen: Vec<Offer> = held
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| pick & (1 << (i % 8)) != 0 || *i == 0)
+                    .map(|(_, o)| o.clone())
+                    .collect();
+                held.retain(|o| !chosen.iter().any(|c| c.id == o.id));
+                let call = answer(&fid, &chosen, &sizes, kind == 0);
+                let _ = m.call(now, call);
+                if let Err(e) = m.check_invariants() {
+                    proptest::prop_assert!(false, "{e}");
+                }
+            }
+        }
     }
 }
