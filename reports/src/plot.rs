@@ -11,6 +11,9 @@ pub struct Line {
     pub points: Vec<(f64, f64)>,
     /// Dashed reference line (a bound) rather than a measured series.
     pub dashed: bool,
+    /// A 95% interval around the line, drawn as a translucent band: `(x, low, high)` in x order
+    /// (empty: none).
+    pub band: Vec<(f64, f64, f64)>,
 }
 
 /// One bar of a bar chart: a mean with its 95% interval.
@@ -72,7 +75,15 @@ pub fn lines(title: &str, x_label: &str, y_label: &str, lines: &[(Line, usize)])
             lines.iter().flat_map(|(l, _)| l.points.iter().map(|p| p.0)),
             false,
         );
-        let (y0, y1) = range(lines.iter().flat_map(|(l, _)| l.points.iter().map(|p| p.1)), true);
+        let (y0, y1) = range(
+            lines.iter().flat_map(|(l, _)| {
+                l.points
+                    .iter()
+                    .map(|p| p.1)
+                    .chain(l.band.iter().flat_map(|b| [b.1, b.2]))
+            }),
+            true,
+        );
         draw_lines(&root, title, x_label, y_label, lines, (x0, x1), (y0, y1))
             .expect("drawing into a string cannot fail");
     }
@@ -101,6 +112,19 @@ fn draw_lines<DB: DrawingBackend>(
         .y_desc(y_label)
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
+    for (line, c) in lines.iter().filter(|(l, _)| !l.band.is_empty()) {
+        // The band's outline: up along the high ends, back along the low ends.
+        let outline: Vec<(f64, f64)> = line
+            .band
+            .iter()
+            .map(|b| (b.0, b.2))
+            .chain(line.band.iter().rev().map(|b| (b.0, b.1)))
+            .collect();
+        chart.draw_series(std::iter::once(Polygon::new(
+            outline,
+            colour(*c).mix(0.18).filled(),
+        )))?;
+    }
     for (line, c) in lines {
         let colour = colour(*c);
         let style = colour.stroke_width(2);
@@ -234,11 +258,13 @@ mod tests {
                     name: "first-fit".into(),
                     points: vec![(0.0, 1.0), (1.0, 2.0)],
                     dashed: false,
+                    band: vec![(0.0, 0.5, 1.5), (1.0, 1.5, 2.5)],
                 },
                 0,
             )],
         );
         assert!(svg.contains("<svg") && svg.contains("first-fit") && svg.contains("x axis"));
+        assert!(svg.contains("<polygon"), "the band is drawn");
         let svg = bars(
             "r",
             "v",

@@ -89,7 +89,8 @@ fn header(doc: &mut Document, experiment: &Experiment, runs: usize, provenance: 
              replacement from the workload until their demand reaches {} × the cluster's capacity (in \
              GPUs when the cluster has GPUs, else CPUs), shuffled with the seed, placed one by one and \
              never removed; a task that fits nowhere fails. Curves are plotted against arrived demand \
-             as % of capacity. GPU fragmentation is the paper's: idle GPU that the workload's typical \
+             as % of capacity: each seed's curve is interpolated on a common grid (every 0.5%, where \
+             every seed has data), averaged, and drawn with its 95% interval as a band. GPU fragmentation is the paper's: idle GPU that the workload's typical \
              task shapes (those covering 95% of its tasks) cannot use.",
             experiment.target
         ));
@@ -152,6 +153,7 @@ fn line(name: String, points: Vec<(f64, f64)>) -> Line {
         name,
         points,
         dashed: false,
+        band: Vec::new(),
     }
 }
 
@@ -305,11 +307,12 @@ fn arrive_plots(
             name: "arrived demand".into(),
             points: diagonal,
             dashed: true,
+            band: Vec::new(),
         },
         0,
     ));
     let svg = plot::lines(
-        &format!("{dim} allocation vs arrived {dim} demand (mean over seeds)"),
+        &format!("{dim} allocation vs arrived {dim} demand (mean over seeds, 95% band)"),
         &format!("arrived {dim} demand, % of capacity"),
         &format!("{dim} allocated, % of capacity"),
         &lines,
@@ -329,7 +332,7 @@ fn arrive_plots(
     let scale = if y == "gpu_frag_ratio" { 100.0 } else { 1.0 };
     let lines = curves_by_policy(&g.runs, series, "arrived_pct", y, scale);
     let svg = plot::lines(
-        "Fragmentation vs arrived demand (mean over seeds)",
+        "Fragmentation vs arrived demand (mean over seeds, 95% band)",
         &format!("arrived {dim} demand, % of capacity"),
         label,
         &lines,
@@ -381,6 +384,7 @@ fn timed_plots(
                 name: format!("lower bound ({}'s allocation)", r.spec.policy),
                 points: lb,
                 dashed: true,
+                band: Vec::new(),
             },
             0,
         ));
