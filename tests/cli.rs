@@ -457,7 +457,7 @@ fn compare_with_no_arguments_writes_the_default_report_and_resumes() {
     ] {
         assert!(text.contains(group), "{text}");
     }
-    assert!(text.contains("180 runs in"), "{text}");
+    assert!(text.contains("180 runs (180 computed, 0 reused from "), "{text}");
     for file in [
         "report.html",
         "report.md",
@@ -479,6 +479,11 @@ fn compare_with_no_arguments_writes_the_default_report_and_resumes() {
     // Run again: everything is found stored, nothing recomputed, the same results.
     let again = packsim(&["compare", "-o", dir_s]);
     assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("180 runs (0 computed, 180 reused from "),
+        "{}",
+        stdout(&again)
+    );
     assert_eq!(std::fs::read_to_string(dir.join("results.csv")).unwrap(), results);
 }
 
@@ -504,7 +509,11 @@ fn compare_stops_and_resumes_from_the_command_line() {
     assert!(stdout(&o).contains("stopped after 2 of 6 runs"), "{}", stdout(&o));
     let o = packsim(&grid);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("6 runs in"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("6 runs (4 computed, 2 reused from "),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// A sampled policy runs through the whole grid under its own name. On the default cluster of 64
@@ -559,7 +568,7 @@ fn compare_reads_an_experiment_file_and_rejects_bad_ones() {
         report.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("4 runs in"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("4 runs ("), "{}", stdout(&o));
     assert!(
         std::fs::read_to_string(report.join("results.csv"))
             .unwrap()
@@ -709,7 +718,7 @@ fn compare_preset_fgd_runs_the_study_on_the_real_openb_trace() {
         dir,
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("4 runs in"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("4 runs ("), "{}", stdout(&o));
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(
         html.contains("Unallocated gpus at the end of the arrive-only replays"),

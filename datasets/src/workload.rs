@@ -171,6 +171,22 @@ pub fn load(
     Ok((workload, report))
 }
 
+/// The files [`load`] reads for `tasks` and `cluster`: the task trace and the machine file (given,
+/// or the one beside a known trace). A path that is a folder stands for every file under it.
+pub fn input_files(tasks: &TaskSource, cluster: Option<&ClusterSource>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    if let TaskSource::File { path, .. } = tasks {
+        files.push(path.clone());
+        if cluster.is_none() {
+            files.extend(default_cluster(path));
+        }
+    }
+    if let Some(ClusterSource::File(path)) = cluster {
+        files.push(path.clone());
+    }
+    files
+}
+
 /// The machine list that ships beside a known task trace.
 fn default_cluster(tasks: &Path) -> Option<PathBuf> {
     let dir = tasks.parent()?;

@@ -135,22 +135,28 @@ pub struct RunSpec {
     pub scale: f64,
     /// Arrive-only target.
     pub target: f64,
+    /// A fingerprint of the inputs the run reads: the contents of its trace and cluster files,
+    /// the read options and packsim's version (`run::fingerprint`); part of the id, so an edited
+    /// trace or a new version never reuses old runs. Empty until the grid is run.
+    #[serde(default)]
+    pub inputs: String,
 }
 
 impl RunSpec {
     /// A stable identifier: the same configuration always has the same id, so a resumed grid
     /// finds the runs it already has. FNV-1a over the configuration's canonical text.
     pub fn id(&self) -> String {
-        let text = format!(
+        let mut text = format!(
             "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
             self.workload, self.cluster, self.policy, self.model, self.seed, self.scale, self.target
         );
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in text.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
+        if !self.inputs.is_empty() {
+            text.push('\u{1f}');
+            text.push_str(&self.inputs);
         }
-        format!("{h:016x}")
+        let mut h = packing::hash::Fnv1a::new();
+        h.write(text.as_bytes());
+        format!("{:016x}", h.finish())
     }
 
     /// The group the run is compared within: same workload, cluster, model and scale.
@@ -266,6 +272,7 @@ impl Experiment {
                                 seed,
                                 scale,
                                 target: self.target,
+                                inputs: String::new(),
                             });
                         }
                     }

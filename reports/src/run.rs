@@ -10,6 +10,7 @@ use std::time::Instant;
 use datasets::workload::{ClusterSource, TaskSource, load};
 use datasets::{FormatOptions, ReadOptions};
 use packing::Policy;
+use packing::hash::Fnv1a;
 use serde::{Deserialize, Serialize};
 use sim::ModelKind;
 use sim::{ArriveOnly, Config, Model, Offers, OnMachineLoss, QueueOrder, Workload};
@@ -91,6 +92,71 @@ pub fn stored(dir: &Path, spec: &RunSpec) -> Option<RunResult> {
     let text = std::fs::read_to_string(run_path(dir, &id, "json")).ok()?;
     let result: RunResult = serde_json::from_str(&text).ok()?;
     (result.spec == *spec).then_some(result)
+}
+
+/// A fingerprint of everything a run reads besides its configuration: packsim's version, the read
+/// and format options, and the contents of the workload's and cluster's files (every file under
+/// a folder, in name order). Hex, 16 digits.
+pub fn fingerprint(spec: &RunSpec, options: &RunOptions) -> Result<String, Error> {
+    let tasks = TaskSource::parse(&spec.workload, spec.seed);
+    let cluster = (!spec.cluster.is_empty()).then(|| ClusterSource::parse(&spec.cluster));
+    let mut h = Fnv1a::new();
+    h.write(env!("CARGO_PKG_VERSION").as_bytes());
+    h.write(format!("\u{1f}{:?}\u{1f}{:?}", options.read, options.format).as_bytes());
+    for path in datasets::workload::input_files(&tasks, cluster.as_ref()) {
+        hash_path(&mut h, &path)?;
+    }
+    Ok(format!("{:016x}", h.finish()))
+}
+
+fn hash_path(h: &mut Fnv1a, path: &Path) -> Result<(), Error> {
+    h.write(b"\x1f");
+    h.write(path.to_string_lossy().as_bytes());
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| Error::io(path, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for entry in entries {
+            hash_path(h, &entry)?;
+        }
+        return Ok(());
+    }
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = std::io::Read::read(&mut file, &mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        h.write(&buf[..n]);
+    }
+}
+
+/// `specs` with their input fingerprints (each distinct workload and cluster hashed once).
+pub fn fingerprinted(specs: &[RunSpec], options: &RunOptions) -> Result<Vec<RunSpec>, Error> {
+    let mut known: BTreeMap<(String, String, bool), String> = BTreeMap::new();
+    specs
+        .iter()
+        .map(|s| {
+            // A synthetic workload's inputs are its name and seed, already in the id.
+            let key = (
+                s.workload.clone(),
+                s.cluster.clone(),
+                s.workload.starts_with("synthetic:"),
+            );
+            let inputs = match known.get(&key) {
+                Some(f) => f.clone(),
+                None => {
+                    let f = fingerprint(s, options)?;
+                    known.insert(key, f.clone());
+                    f
+                }
+            };
+            Ok(RunSpec { inputs, ..s.clone() })
+        })
+        .collect()
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename: a reader never sees half a file.
@@ -261,6 +327,7 @@ pub fn run_grid(
     options: &RunOptions,
     progress: &(dyn Fn(GridProgress) + Sync),
 ) -> Result<Vec<RunResult>, Error> {
+    let specs = &fingerprinted(specs, options)?;
     let runs_dir = dir.join("runs");
     std::fs::create_dir_all(&runs_dir).map_err(|e| Error::io(&runs_dir, e))?;
     let mut results: Vec<Option<RunResult>> = specs.iter().map(|s| stored(dir, s)).collect();
@@ -358,6 +425,7 @@ mod tests {
             seed: 1,
             scale,
             target: 1.3,
+            inputs: String::new(),
         };
         let options = RunOptions::default();
         let n = load_workload(&spec(1.0), &options).unwrap().machines.len();

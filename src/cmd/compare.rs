@@ -170,7 +170,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     bar.set_message("loading workloads");
     bar.enable_steady_tick(Duration::from_millis(200));
     let start = Instant::now();
+    let reused = std::sync::atomic::AtomicUsize::new(0);
     let results = reports::run::run_grid(&args.out, &specs, &options, &|p| {
+        reused.store(p.reused, std::sync::atomic::Ordering::Relaxed);
         if p.done == p.reused {
             bar.set_message(if p.reused > 0 {
                 format!("{} runs stored, resuming", p.reused)
@@ -183,9 +185,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     });
     bar.finish_and_clear();
     let results = results?;
+    let reused = reused.into_inner();
+    // Said on every run, TTY or not: which numbers were computed now and which were found.
+    let stored = format!(
+        "{} computed, {reused} reused from {}",
+        results.len() - reused,
+        args.out.join("runs").display()
+    );
     if results.len() < specs.len() {
         println!(
-            "stopped after {} of {} runs; run the same command again to resume",
+            "stopped after {} of {} runs ({stored}); run the same command again to resume",
             results.len(),
             specs.len()
         );
@@ -225,7 +234,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         }
     }
     println!(
-        "\n{} runs in {:.1} s; wrote {}",
+        "\n{} runs ({stored}) in {:.1} s; wrote {}",
         results.len(),
         start.elapsed().as_secs_f64(),
         args.out.join("report.html").display()

@@ -121,7 +121,6 @@ pub(crate) fn hours(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
     points.into_iter().map(|(t, v)| (t / 3600.0, v)).collect()
 }
 
-
 /// Per policy, a line of the mean over its seeds of the curve y(x), with its colour index.
 pub(crate) fn curves_by_policy(
     runs: &[RunResult],

@@ -246,3 +246,65 @@ fn the_report_renders_in_headless_chromium() {
         "a real screenshot"
     );
 }
+
+/// A grid over one small openb-format trace in `dir`, first fit, global model, one seed.
+fn trace_grid(trace: &Path) -> Experiment {
+    Experiment {
+        workloads: vec![trace.to_string_lossy().into_owned()],
+        cluster: Some("4:cpus=8,mem=16384".into()),
+        policies: vec!["first-fit".into()],
+        models: vec![sim::ModelKind::Global],
+        seeds: vec![1],
+        scales: vec![1.0],
+        target: 1.3,
+    }
+}
+
+fn write_pods(path: &Path, cpu_milli: u64) {
+    let mut text = String::from(
+        "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time\n",
+    );
+    for i in 0..20 {
+        text += &format!(
+            "p{i},{cpu_milli},1024,0,0,,LS,Running,{},{},{}\n",
+            i * 10,
+            i * 10 + 50,
+            i * 10
+        );
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Runs the grid; returns (runs reused from an earlier run, the mean CPU utilisation).
+fn run_counting(out: &Path, grid: &Experiment) -> (usize, f64) {
+    let reused = std::sync::atomic::AtomicUsize::new(usize::MAX);
+    let results = reports::run::run_grid(out, &grid.runs(), &RunOptions::default(), &|p| {
+        reused.fetch_min(p.reused, std::sync::atomic::Ordering::Relaxed);
+    })
+    .unwrap();
+    let cpu = results[0]
+        .metrics
+        .iter()
+        .find(|(n, _)| n == "utilisation_cpus")
+        .unwrap()
+        .1;
+    (reused.into_inner(), cpu)
+}
+
+#[test]
+fn an_edited_trace_is_run_again_not_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("pods.csv");
+    let out = dir.path().join("out");
+    write_pods(&trace, 2000);
+    let grid = trace_grid(&trace);
+    let (reused, before) = run_counting(&out, &grid);
+    assert_eq!(reused, 0);
+    // Unchanged inputs: the stored run is reused.
+    assert_eq!(run_counting(&out, &grid), (1, before));
+    // The same file name with other contents: a new run, with the new numbers.
+    write_pods(&trace, 4000);
+    let (reused, after) = run_counting(&out, &grid);
+    assert_eq!(reused, 0, "the edited trace reused a stored run");
+    assert!((after - 2.0 * before).abs() < 1e-9, "{before} → {after}");
+}
