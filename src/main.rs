@@ -3,8 +3,20 @@
 //! The binary only parses arguments, wires crates together and prints; the domain logic lives in
 //! the workspace's library crates (see ARCHITECTURE.md).
 
+/// Prints a line on stdout. A closed pipe (`packsim compare | head -1`) ends the process quietly
+/// with the status a Unix tool killed by SIGPIPE has (141), instead of a panic.
+macro_rules! say {
+    () => {
+        $crate::say_fmt(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::say_fmt(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod cmd;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +56,29 @@ enum Command {
     Dataset(cmd::dataset::Args),
 }
 
+/// The exit status of a process whose reader went away (128 + SIGPIPE).
+const BROKEN_PIPE_STATUS: i32 = 141;
+
+/// Writes formatted text to stdout, exiting quietly if the reader has gone.
+pub(crate) fn say_fmt(args: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(BROKEN_PIPE_STATUS);
+        }
+        eprintln!("packsim: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// True when `e` comes from writing to a reader that has gone.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -58,6 +93,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(BROKEN_PIPE_STATUS as u8),
         Err(e) => {
             eprintln!("packsim: {e:#}");
             ExitCode::FAILURE

@@ -731,3 +731,53 @@ fn compare_preset_fgd_runs_the_study_on_the_real_openb_trace() {
         "{results}"
     );
 }
+
+/// `packsim X | head -1`: the reader goes away; packsim stops quietly with SIGPIPE's status,
+/// never a panic (exit 101) or an error message.
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("r");
+    let instance = out.path().join("one.txt");
+    std::fs::write(&instance, "2\n10\n4\n6\n").unwrap();
+    let gap_out = dir.join("gap");
+    let commands: [&[&str]; 4] = [
+        &[
+            "compare",
+            "-p",
+            "first-fit",
+            "-m",
+            "global",
+            "--seeds",
+            "1",
+            "-o",
+            dir.to_str().unwrap(),
+        ],
+        &["replay", "-p", "first-fit"],
+        &["policies"],
+        &[
+            "gap",
+            "--suite",
+            instance.to_str().unwrap(),
+            "-o",
+            gap_out.to_str().unwrap(),
+        ],
+    ];
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_packsim"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader is gone before the first line
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {err}");
+    }
+}

@@ -190,10 +190,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         .with_context(|| format!("running the batch on {}", args.master))?;
     bar.finish_and_clear();
 
-    println!("framework {}", summary.framework_id.as_deref().unwrap_or("-"));
-    println!(
+    say!("framework {}", summary.framework_id.as_deref().unwrap_or("-"));
+    say!(
         "{:<24} {:<44} {:<16} {:>6} {:>9}  message",
-        "task", "agent", "state", "exit", "duration"
+        "task",
+        "agent",
+        "state",
+        "exit",
+        "duration"
     );
     let mut bad = 0;
     for o in &summary.outcomes {
@@ -207,7 +211,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         } else {
             String::new()
         };
-        println!(
+        say!(
             "{:<24} {:<44} {:<16} {:>6} {:>9}  {}{attempts}",
             o.task_id,
             o.agent.as_deref().unwrap_or("-"),
@@ -217,7 +221,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             o.message.replace('\n', " ")
         );
     }
-    println!(
+    say!(
         "{} of {} tasks finished",
         summary.outcomes.len() - bad,
         summary.outcomes.len()

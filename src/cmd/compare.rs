@@ -193,7 +193,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         args.out.join("runs").display()
     );
     if results.len() < specs.len() {
-        println!(
+        say!(
             "stopped after {} of {} runs ({stored}); run the same command again to resume",
             results.len(),
             specs.len()
@@ -207,8 +207,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let groups = reports::compare::write(&args.out, &experiment, &results, &provenance)?;
     for g in &groups {
         let (metric, lower) = &g.metric;
-        println!("\n{}", g.group.title());
-        println!(
+        say!("\n{}", g.group.title());
+        say!(
             "  {:<5} {:<40} {:>22}  cannot be told apart from",
             "rank",
             "policy",
@@ -226,14 +226,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             } else {
                 fmt(r.estimate.mean)
             };
-            println!(
+            say!(
                 "  {rank:<5} {:<40} {value:>22}  {}",
                 r.policy,
                 r.tied_with.join(", ")
             );
         }
     }
-    println!(
+    say!(
         "\n{} runs ({stored}) in {:.1} s; wrote {}",
         results.len(),
         start.elapsed().as_secs_f64(),

@@ -119,16 +119,20 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let summary = reports::gap::write(&args.out, &rows, &provenance)?;
     for suite in &names {
-        println!(
+        say!(
             "\n{suite}: {} instances",
             suites
                 .iter()
                 .find(|s| &s.name == suite)
                 .map_or(0, |s| s.instances.len())
         );
-        println!(
+        say!(
             "  {:<34} {:>9} {:>9} {:>9} {:>12}",
-            "policy", "bins/LB", "bins/OPT", "at OPT", "µs/instance"
+            "policy",
+            "bins/LB",
+            "bins/OPT",
+            "at OPT",
+            "µs/instance"
         );
         let mut all: Vec<_> = summary
             .iter()
@@ -139,7 +143,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             key(a).total_cmp(&key(b))
         });
         for s in all {
-            println!(
+            say!(
                 "  {:<34} {:>9} {:>9} {:>9} {:>12}",
                 s.policy,
                 s.ratio_lb.map_or("-".into(), |e| fmt(e.mean)),
@@ -150,7 +154,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             );
         }
     }
-    println!(
+    say!(
         "\n{} instances × {} policies in {elapsed:.1} s; wrote {}",
         total,
         policies.len(),

@@ -1,5 +1,6 @@
 //! `packsim replay`: one simulation, its summary, and its time series.
 
+use crate::say_fmt;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
@@ -201,10 +202,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let outcome = sim::run_with_progress(&workload, &policy, &config, &mut |p| bar.set_position(p.arrived));
     bar.finish_and_clear();
     let outcome = outcome.context("simulating")?;
-    print!("{}", describe(&outcome));
+    say_fmt(format_args!("{}", describe(&outcome)));
     if let Some(dir) = &args.out {
         write_outputs(dir, &outcome)?;
-        println!(
+        say!(
             "wrote {} and {}",
             dir.join("series.csv").display(),
             dir.join("summary.json").display()
