@@ -732,6 +732,34 @@ fn compare_preset_fgd_runs_the_study_on_the_real_openb_trace() {
     );
 }
 
+/// A target no memory can hold is refused at once, naming the limit, in replay and in compare.
+#[test]
+fn an_arrive_only_target_that_cannot_be_honoured_is_refused() {
+    let o = packsim(&["replay", "-m", "arrive-only", "--target", "1e30"]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("would sample about") && err.contains("at most 50000000"),
+        "{err}"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let o = packsim(&[
+        "compare",
+        "-m",
+        "arrive-only",
+        "-p",
+        "first-fit",
+        "--seeds",
+        "1",
+        "--target",
+        "1e30",
+        "-o",
+        out.path().join("r").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("would sample about"), "{}", stderr(&o));
+}
+
 /// `packsim X | head -1`: the reader goes away; packsim stops quietly with SIGPIPE's status,
 /// never a panic (exit 101) or an error message.
 #[test]

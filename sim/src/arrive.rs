@@ -17,6 +17,9 @@ use crate::state::{SimCluster, Tasks};
 use crate::workload::{Workload, dims};
 use crate::{Observer, Outcome, Progress, Started};
 
+/// The most tasks an arrive-only replay samples (each is kept in memory with its placement).
+const MAX_SAMPLED: u64 = 50_000_000;
+
 pub(crate) fn run(
     workload: &Workload,
     policy: &Policy,
@@ -50,7 +53,26 @@ pub(crate) fn run(
             "no task asks for `{dim_name}`, so its demand can never reach the target"
         )));
     }
-    let picks = sample(workload, dim, spec.target * capacity as f64, config.seed);
+    // Refuse what cannot be honoured before allocating: the number of tasks the target takes,
+    // from the mean demand of the workload's tasks (what sampling with replacement draws).
+    let mean: f64 = workload
+        .tasks
+        .iter()
+        .map(|t| t.demand.get(dim).copied().unwrap_or(0) as f64)
+        .sum::<f64>()
+        / workload.tasks.len() as f64;
+    let goal = spec.target * capacity as f64;
+    let expected = goal / mean;
+    if !(spec.target.is_finite() && spec.target > 0.0) || expected > MAX_SAMPLED as f64 {
+        return Err(Error::Workload(format!(
+            "a target of {} × the `{dim_name}` capacity would sample about {expected:.3e} tasks; \
+             the arrive-only replay samples at most {MAX_SAMPLED} (choose a target above 0 and \
+             at most {:.3})",
+            spec.target,
+            MAX_SAMPLED as f64 * mean / capacity as f64
+        )));
+    }
+    let picks = sample(workload, dim, goal, config.seed);
     // The shapes tasks come in, for the stranded-resources measure.
     let mut shapes_src = Vec::new();
     let mut tasks = Tasks::default();
