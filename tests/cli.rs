@@ -809,3 +809,63 @@ fn a_closed_stdout_pipe_ends_quietly() {
         assert_eq!(o.status.code(), Some(141), "{args:?}: {err}");
     }
 }
+
+/// What used to run silently with a wrong meaning is refused, naming the value.
+#[test]
+fn silently_accepted_inputs_are_refused_naming_the_value() {
+    let out = tempfile::tempdir().unwrap();
+    let refused = |args: &[&str], needle: &str| {
+        let o = packsim(args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        assert!(stderr(&o).contains(needle), "{args:?}: {}", stderr(&o));
+    };
+    // A cluster without a dimension every task uses: all 4,000 tasks were left unplaced, exit 0.
+    refused(
+        &["replay", "-c", "10:cpus=4"],
+        "no machine has `mem`, which 4000 of the 4000 tasks ask for",
+    );
+    refused(
+        &["replay", "--sample-interval", "0"],
+        "--sample-interval 0: samples must be at least 1 µs apart",
+    );
+    let dir = out.path().join("r");
+    let dir = dir.to_str().unwrap();
+    refused(
+        &["compare", "--seeds", "1,2,1", "-o", dir],
+        "seed `1` is listed twice",
+    );
+    refused(
+        &["compare", "-p", "first-fit,best-fit,first-fit", "-o", dir],
+        "policy `first-fit` is listed twice",
+    );
+    let empty = out.path().join("empty.toml");
+    std::fs::write(&empty, "# nothing yet\n").unwrap();
+    refused(
+        &["compare", "-e", empty.to_str().unwrap(), "-o", dir],
+        "empty.toml: the experiment sets nothing",
+    );
+    assert!(
+        !out.path().join("r").exists(),
+        "a refused grid left a folder behind"
+    );
+}
+
+/// A grid that cannot run (an unknown policy, found only once the workload's dimensions are
+/// known) fails before anything is written, with a hint.
+#[test]
+fn a_grid_that_cannot_run_leaves_nothing_behind() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("r");
+    let o = packsim(&[
+        "compare",
+        "-p",
+        "first-fit,bestfit",
+        "--seeds",
+        "1",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("did you mean `best-fit`"), "{}", stderr(&o));
+    assert!(!dir.exists(), "{} was created", dir.display());
+}

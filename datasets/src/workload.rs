@@ -161,6 +161,35 @@ pub fn load(
     if machines.is_empty() && events.iter().all(|e| !matches!(e.change, MachineChange::Add(_))) {
         return Err(Error::file(Path::new("--cluster"), "the cluster has no machines"));
     }
+    // A dimension the tasks use that no machine has would leave them all unplaced, silently.
+    for (d, dim) in schema.dims().iter().enumerate() {
+        let asking = task_list
+            .iter()
+            .filter(|t| t.demand.get(d).is_some_and(|&x| x > 0))
+            .count();
+        let added = events.iter().any(|e| match &e.change {
+            MachineChange::Add(m) => m.capacity.get(d).is_some_and(|&c| c > 0),
+            MachineChange::Update(capacity) => capacity.get(d).is_some_and(|&c| c > 0),
+            MachineChange::Remove => false,
+        });
+        if asking > 0 && !added && machines.iter().all(|m| m.capacity.get(d).is_none_or(|&c| c == 0)) {
+            let source = match cluster {
+                Some(ClusterSource::Spec(spec)) => PathBuf::from(spec),
+                Some(ClusterSource::File(path)) => path.clone(),
+                None => PathBuf::from("--cluster"),
+            };
+            return Err(Error::file(
+                &source,
+                format!(
+                    "no machine has `{}`, which {asking} of the {} tasks ask for: give the cluster every \
+                     dimension the tasks use ({})",
+                    dim.name(),
+                    task_list.len(),
+                    schema.names()
+                ),
+            ));
+        }
+    }
     let workload = Workload {
         name,
         schema,

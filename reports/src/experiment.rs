@@ -222,6 +222,20 @@ impl Experiment {
         } else {
             toml::from_str(&text).map_err(|e| Error::Experiment(format!("{}: {e}", path.display())))?
         };
+        // A file that sets nothing would silently run the built-in grid.
+        let empty = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
+                .is_ok_and(|m| m.is_empty())
+        } else {
+            toml::from_str::<toml::Table>(&text).is_ok_and(|t| t.is_empty())
+        };
+        if empty {
+            return Err(Error::Experiment(format!(
+                "{}: the experiment sets nothing (workloads, cluster, policies, models, seeds, scales, target); \
+                 without it `packsim compare` runs the built-in grid",
+                path.display()
+            )));
+        }
         experiment.validate()?;
         Ok(experiment)
     }
@@ -240,6 +254,21 @@ impl Experiment {
         empty("models", self.models.len())?;
         empty("seeds", self.seeds.len())?;
         empty("scales", self.scales.len())?;
+        fn twice<T: PartialEq + std::fmt::Display>(what: &str, list: &[T]) -> Result<(), Error> {
+            for (i, x) in list.iter().enumerate() {
+                if list[..i].contains(x) {
+                    return Err(Error::Experiment(format!(
+                        "{what} `{x}` is listed twice: each combination runs once, so list it once"
+                    )));
+                }
+            }
+            Ok(())
+        }
+        twice("workload", &self.workloads)?;
+        twice("policy", &self.policies)?;
+        twice("model", &self.models)?;
+        twice("seed", &self.seeds)?;
+        twice("cluster scale", &self.scales)?;
         for &s in &self.scales {
             if !(s.is_finite() && s > 0.0) {
                 return Err(Error::Experiment(format!(

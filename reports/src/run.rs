@@ -253,10 +253,21 @@ fn machines_needed(sorted_caps: &[Vec<u64>], allocated: &[u64]) -> u32 {
 }
 
 /// Runs one simulation and derives its metrics.
-fn simulate(spec: &RunSpec, workload: &Workload) -> Result<(RunResult, Vec<u8>), Error> {
+/// The run's policy on its workload's dimensions.
+fn policy_of(spec: &RunSpec, workload: &Workload) -> Result<Policy, Error> {
     let policy = Policy::parse(&spec.policy, &workload.schema)
         .map_err(|e| Error::Experiment(format!("policy `{}`: {e}", spec.policy)))?
         .with_seed(spec.seed);
+    if matches!(spec.model, ModelKind::Offers) {
+        policy
+            .check_batch()
+            .map_err(|e| Error::Experiment(format!("policy `{}` in the offer model: {e}", spec.policy)))?;
+    }
+    Ok(policy)
+}
+
+fn simulate(spec: &RunSpec, workload: &Workload) -> Result<(RunResult, Vec<u8>), Error> {
+    let policy = policy_of(spec, workload)?;
     let config = config(spec)?;
     let start = Instant::now();
     let outcome = sim::run(workload, &policy, &config)?;
@@ -327,9 +338,9 @@ pub fn run_grid(
     options: &RunOptions,
     progress: &(dyn Fn(GridProgress) + Sync),
 ) -> Result<Vec<RunResult>, Error> {
+    // Everything is read and checked before anything is written: a grid that cannot run leaves
+    // no folder behind.
     let specs = &fingerprinted(specs, options)?;
-    let runs_dir = dir.join("runs");
-    std::fs::create_dir_all(&runs_dir).map_err(|e| Error::io(&runs_dir, e))?;
     let mut results: Vec<Option<RunResult>> = specs.iter().map(|s| stored(dir, s)).collect();
     let reused = results.iter().filter(|r| r.is_some()).count();
     let mut todo: Vec<usize> = (0..specs.len()).filter(|&i| results[i].is_none()).collect();
@@ -344,6 +355,13 @@ pub fn run_grid(
             e.insert(Arc::new(load_workload(&specs[i], options)?));
         }
     }
+    for &i in &todo {
+        let spec = &specs[i];
+        policy_of(spec, &workloads[&workload_key(spec)])?;
+        config(spec)?;
+    }
+    let runs_dir = dir.join("runs");
+    std::fs::create_dir_all(&runs_dir).map_err(|e| Error::io(&runs_dir, e))?;
     let total = specs.len();
     let done = AtomicUsize::new(reused);
     progress(GridProgress {

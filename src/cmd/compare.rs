@@ -159,7 +159,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             std::fs::remove_dir_all(&runs).with_context(|| format!("removing {}", runs.display()))?;
         }
     }
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let specs = experiment.runs();
     let bar = ProgressBar::new(specs.len() as u64);
     bar.set_style(

@@ -107,6 +107,10 @@ fn seconds(s: f64, what: &str) -> anyhow::Result<sim::Time> {
         s.is_finite() && s >= 0.0,
         "{what}: {s} is not a non-negative number of seconds"
     );
+    anyhow::ensure!(
+        s <= 1e9,
+        "{what}: {s} s is out of range (at most 1e9 s, about 32 years)"
+    );
     Ok((s * SECOND as f64).round() as sim::Time)
 }
 
@@ -143,8 +147,15 @@ impl Args {
         let sample_interval = self
             .sample_interval
             .map(|s| seconds(s, "--sample-interval"))
-            .transpose()?
-            .filter(|&t| t > 0);
+            .transpose()?;
+        if let Some(t) = sample_interval {
+            anyhow::ensure!(
+                t > 0,
+                "--sample-interval {}: samples must be at least 1 µs apart (leave the option out \
+                 for about 500 samples over the arrivals)",
+                self.sample_interval.unwrap_or_default()
+            );
+        }
         Ok(Config {
             model,
             seed: self.seed,
