@@ -196,7 +196,7 @@ fn bad_policy_or_weights_are_rejected_with_a_hint() {
     };
     let err = rejected(&["-p", "frist-fit"]);
     assert!(err.contains("did you mean `first-fit`?"), "{err}");
-    let err = rejected(&["-p", "best-fit", "-w", "cpus=-1"]);
+    let err = rejected(&["-p", "best-fit", "--weights", "cpus=-1"]);
     assert!(
         err.contains("weight -1 is not a finite non-negative number"),
         "{err}"
@@ -730,6 +730,86 @@ fn compare_preset_fgd_runs_the_study_on_the_real_openb_trace() {
         results.contains(",fgd,arrive-only,42,1,0.4,gpu_frag_ratio,"),
         "{results}"
     );
+}
+
+/// One meaning per flag: `-w` is a workload and `--format` an input format wherever they exist,
+/// so `pack` spells its weights and its output `--weights` and `--print`.
+#[test]
+fn pack_keeps_w_and_format_for_their_meaning_elsewhere() {
+    let bins = example("bins.csv");
+    let items = example("items.csv");
+    let (bins, items) = (bins.to_str().unwrap(), items.to_str().unwrap());
+    let o = packsim(&["pack", "-p", "best-fit", "-b", bins, "-i", items, "-w", "cpus=1"]);
+    assert!(!o.status.success(), "-w is not pack's");
+    let o = packsim(&[
+        "pack", "-p", "best-fit", "-b", bins, "-i", items, "--format", "json",
+    ]);
+    assert!(!o.status.success(), "--format is not pack's");
+    let o = packsim(&[
+        "pack",
+        "-p",
+        "best-fit",
+        "-b",
+        bins,
+        "-i",
+        items,
+        "--print",
+        "csv",
+        "--weights",
+        "cpus=1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("item,bin\n"), "{}", stdout(&o));
+}
+
+/// Misleading messages, now saying what is wrong.
+#[test]
+fn messages_say_what_is_wrong() {
+    let out = tempfile::tempdir().unwrap();
+    let said = |args: &[&str], needle: &str| {
+        let o = packsim(args);
+        assert!(!o.status.success(), "{args:?} succeeded");
+        let err = stderr(&o);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        err
+    };
+    said(&["replay", "-c", "10:cpus=1e30,mem=8"], "`1e30` is too large (out of range");
+    said(
+        &["replay", "-c", "10:cpus=1e3,mem=8"],
+        "`1e3` is not a plain decimal",
+    );
+    said(
+        &["replay", "-c", "99999999999:cpus=4,mem=8"],
+        "99999999999 machines is out of range",
+    );
+    let err = said(&["compare", "-e", "nope.toml"], "nope.toml: No such file");
+    assert_eq!(err.matches("No such file").count(), 1, "said twice: {err}");
+    // Gzip-compressed bins and items are read, as the trace readers read them.
+    let gz = out.path().join("bins.csv.gz");
+    let mut enc =
+        flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, std::fs::read(example("bins.csv")).unwrap().as_slice()).unwrap();
+    enc.finish().unwrap();
+    let plain = packsim(&[
+        "pack",
+        "-p",
+        "first-fit",
+        "-b",
+        example("bins.csv").to_str().unwrap(),
+        "-i",
+        example("items.csv").to_str().unwrap(),
+    ]);
+    let zipped = packsim(&[
+        "pack",
+        "-p",
+        "first-fit",
+        "-b",
+        gz.to_str().unwrap(),
+        "-i",
+        example("items.csv").to_str().unwrap(),
+    ]);
+    assert!(zipped.status.success(), "{}", stderr(&zipped));
+    assert_eq!(stdout(&zipped), stdout(&plain));
 }
 
 /// A target no memory can hold is refused at once, naming the limit, in replay and in compare.

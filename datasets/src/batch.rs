@@ -85,7 +85,17 @@ struct RawRow {
 }
 
 fn read(path: &Path, role: Role, schema: Option<&Schema>) -> Result<Batch, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    // Gzip-compressed files are read as the trace readers read them.
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::MultiGzDecoder::new(bytes.as_slice()),
+            &mut plain,
+        )
+        .map_err(|e| Error::file(path, format!("not a readable gzip file: {e}")))?;
+        bytes = plain;
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         let bad = e.utf8_error().valid_up_to();
         let line = 1 + e.as_bytes()[..bad].iter().filter(|&&b| b == b'\n').count() as u64;

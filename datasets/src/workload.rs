@@ -65,9 +65,13 @@ pub enum ClusterSource {
 impl ClusterSource {
     /// A spec when the text looks like one (`N:dim=value,...`), a path otherwise.
     pub fn parse(text: &str) -> ClusterSource {
+        // COUNT:DIM=VALUE,... (any count that is a number, even one too large to use: the spec's
+        // own parser says what is wrong with it, rather than "no such file").
         let looks_like_spec = text.split('+').all(|g| {
-            g.split_once(':')
-                .is_some_and(|(n, rest)| n.trim().parse::<u32>().is_ok() && rest.contains('='))
+            g.split_once(':').is_some_and(|(n, rest)| {
+                let n = n.trim();
+                !n.is_empty() && n.parse::<f64>().is_ok() && rest.contains('=')
+            })
         });
         if looks_like_spec && !Path::new(text).exists() {
             ClusterSource::Spec(text.to_string())
@@ -332,10 +336,14 @@ pub fn parse_spec(spec: &str, schema: &Schema) -> Result<Vec<MachineSpec>, Error
         let (count, fields) = group
             .split_once(':')
             .ok_or_else(|| bad(format!("`{group}` is not N:dim=value,...")))?;
-        let count: u32 = count
-            .trim()
-            .parse()
-            .map_err(|_| bad(format!("`{}` is not a machine count", count.trim())))?;
+        let count: u32 = count.trim().parse().map_err(|_| {
+            let count = count.trim();
+            bad(if count.parse::<f64>().is_ok_and(|c| c >= 0.0) {
+                format!("{count} machines is out of range (at most {})", u32::MAX)
+            } else {
+                format!("`{count}` is not a machine count")
+            })
+        })?;
         let mut capacity = vec![0u64; schema.len()];
         let mut model = String::new();
         for field in fields.split(',').map(str::trim).filter(|f| !f.is_empty()) {

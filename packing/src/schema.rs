@@ -28,8 +28,11 @@ pub enum QuantityError {
         max: u8,
     },
     /// The amount does not fit the 64-bit fixed-point unit.
-    #[error("is too large")]
+    #[error("is too large (out of range for the dimension's 64-bit unit)")]
     TooLarge,
+    /// A number, but not written as a plain decimal (`1e3`).
+    #[error("is not a plain decimal (write it out, as in 1000 or 0.001)")]
+    NotPlain,
 }
 
 /// One resource dimension: its name and the decimal places of its integer unit.
@@ -104,7 +107,15 @@ impl Dim {
         };
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
-            return Err(QuantityError::NotANumber);
+            // A number in another notation (`1e30`, `inf`) is named for what it is.
+            return Err(match unsigned.parse::<f64>() {
+                Ok(v) if v.is_finite() && v * self.scale() as f64 >= (1u64 << 63) as f64 => {
+                    QuantityError::TooLarge
+                }
+                Ok(v) if v.is_finite() => QuantityError::NotPlain,
+                Ok(v) if v.is_infinite() => QuantityError::TooLarge,
+                _ => QuantityError::NotANumber,
+            });
         }
         let keep = usize::from(self.decimals);
         let (kept, dropped) = frac.split_at(frac.len().min(keep));
@@ -325,7 +336,10 @@ mod tests {
         assert_eq!(d.parse("-1"), Err(QuantityError::Negative));
         assert_eq!(d.parse("abc"), Err(QuantityError::NotANumber));
         assert_eq!(d.parse("-abc"), Err(QuantityError::NotANumber));
-        assert_eq!(d.parse("1e3"), Err(QuantityError::NotANumber));
+        assert_eq!(d.parse("1e3"), Err(QuantityError::NotPlain));
+        assert_eq!(d.parse("1e30"), Err(QuantityError::TooLarge));
+        assert_eq!(d.parse("inf"), Err(QuantityError::TooLarge));
+        assert_eq!(d.parse("NaN"), Err(QuantityError::NotANumber));
         assert_eq!(d.parse("."), Err(QuantityError::NotANumber));
         assert_eq!(d.parse("1.2.3"), Err(QuantityError::NotANumber));
         assert_eq!(d.parse("NaN"), Err(QuantityError::NotANumber));

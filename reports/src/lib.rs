@@ -51,12 +51,12 @@ pub use run::{GridProgress, RunOptions, RunResult};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// Why (said in the message, not as a source, so it is printed once).
+        cause: std::io::Error,
     },
     /// The experiment is not usable.
     #[error("{0}")]
@@ -81,7 +81,7 @@ impl Error {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         }
     }
 }

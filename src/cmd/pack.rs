@@ -23,7 +23,8 @@ pub(crate) struct Args {
     policy: String,
     /// Per-dimension weights such as cpus=1,mem=1 (dimensions not named weigh 0). Default: the
     /// policy's own (cpus=1,mem=1 for satyr, kube and fenzo policies; 1 everywhere otherwise).
-    #[arg(long, short)]
+    /// No short form: `-w` names a workload in every other command.
+    #[arg(long)]
     weights: Option<String>,
     /// Seed of the random policy (and of random parts of a weighted sum).
     #[arg(long, default_value_t = 0)]
@@ -35,8 +36,9 @@ pub(crate) struct Args {
     /// says whose task it is (read by the drf policy).
     #[arg(long, short)]
     items: PathBuf,
-    /// Output format.
-    #[arg(long, short, value_enum, default_value_t = Format::Text)]
+    /// What to print: a table per bin for people, JSON, or CSV (`item,bin`). (`--format` names
+    /// an input file's format in every other command.)
+    #[arg(long = "print", short = 'f', value_enum, default_value_t = Format::Text)]
     format: Format,
 }
 

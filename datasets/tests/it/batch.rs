@@ -130,7 +130,7 @@ fn bad_csv_names_file_line_column_and_value() {
         (
             "inf.csv",
             "id,cpus,mem,disk\nT0,inf,1,0\n",
-            "inf.csv:2: column `cpus`: `inf` is not a number",
+            "inf.csv:2: column `cpus`: `inf` is too large",
         ),
         (
             "precise.csv",
