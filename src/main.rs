@@ -28,6 +28,13 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Say more on stderr: -v what is being done (files read and written, workloads, runs),
+    /// -vv details (protocol warnings of `batch`, every run).
+    #[arg(long, short, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Say only errors: no progress bars, no notes on stderr (results still go to stdout).
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -54,6 +61,11 @@ enum Command {
     Master(Box<cmd::master::Args>),
     /// Inspect trace and instance files: what they hold and what a reader makes of them.
     Dataset(cmd::dataset::Args),
+    /// Print a shell completion script: `packsim completions bash > ~/.local/share/bash-completion/completions/packsim`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The exit status of a process whose reader went away (128 + SIGPIPE).
@@ -81,7 +93,28 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    cmd::set_quiet(cli.quiet, cli.verbose);
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => tracing::Level::ERROR,
+        (false, 0) => tracing::Level::WARN,
+        (false, 1) => tracing::Level::INFO,
+        (false, _) => tracing::Level::DEBUG,
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .init();
     let result = match cli.command {
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "packsim", &mut script);
+            say_fmt(format_args!("{}", String::from_utf8_lossy(&script)));
+            Ok(())
+        }
         Command::Compare(args) => cmd::compare::run(&args),
         Command::Gap(args) => cmd::gap::run(&args),
         Command::Pack(args) => cmd::pack::run(&args),

@@ -773,7 +773,10 @@ fn messages_say_what_is_wrong() {
         assert!(err.contains(needle), "{args:?}: {err}");
         err
     };
-    said(&["replay", "-c", "10:cpus=1e30,mem=8"], "`1e30` is too large (out of range");
+    said(
+        &["replay", "-c", "10:cpus=1e30,mem=8"],
+        "`1e30` is too large (out of range",
+    );
     said(
         &["replay", "-c", "10:cpus=1e3,mem=8"],
         "`1e3` is not a plain decimal",
@@ -948,4 +951,50 @@ fn a_grid_that_cannot_run_leaves_nothing_behind() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("did you mean `best-fit`"), "{}", stderr(&o));
     assert!(!dir.exists(), "{} was created", dir.display());
+}
+
+/// What a CLI user expects: completions, -v/-q on every subcommand, JSON on stdout.
+#[test]
+fn completions_verbosity_and_json_output() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = packsim(&["completions", shell]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains("replay") && stdout(&o).contains("policy"), "{shell}");
+    }
+    // -v says what is done on stderr; -q says nothing there; stdout is the same.
+    let v = packsim(&["replay", "-p", "first-fit", "-v"]);
+    assert!(
+        stderr(&v).contains("workload synthetic/default: 64 machines"),
+        "{}",
+        stderr(&v)
+    );
+    let q = packsim(&["-q", "replay", "-p", "first-fit"]);
+    assert!(q.status.success() && stderr(&q).is_empty(), "{}", stderr(&q));
+    assert_eq!(stdout(&q), stdout(&v));
+    // JSON on stdout.
+    let o = packsim(&["replay", "-p", "first-fit", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["metrics"]["arrived"], 4000.0);
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("r");
+    let o = packsim(&[
+        "compare",
+        "-p",
+        "first-fit,best-fit",
+        "-m",
+        "global",
+        "--seeds",
+        "1,2",
+        "-o",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["runs"], 4);
+    assert_eq!(json["settings"][0]["ranking"].as_array().unwrap().len(), 2);
+    assert!(dir.join("report.html").is_file());
+    let o = packsim(&["dataset", "info", example("bins.csv").to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(json.as_array().is_some_and(|a| a.len() == 1), "{json}");
 }

@@ -36,6 +36,69 @@ pub struct Summary {
     pub ignored: BTreeMap<&'static str, u64>,
 }
 
+impl Summary {
+    /// The summary as JSON (`packsim dataset info --json`): amounts in the schema's integer units,
+    /// times in µs, keyed by the dimensions' names.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let names: Vec<String> = self
+            .schema
+            .as_ref()
+            .map(|s| s.dims().iter().map(|d| d.name().to_string()).collect())
+            .unwrap_or_default();
+        let per_dim = |v: &[u128]| -> serde_json::Map<String, serde_json::Value> {
+            // Numbers, unless a sum outgrows 64 bits (then its decimal text).
+            let amount = |x: u128| u64::try_from(x).map_or_else(|_| json!(x.to_string()), |v| json!(v));
+            names
+                .iter()
+                .zip(v)
+                .map(|(n, &x)| (n.clone(), amount(x)))
+                .collect()
+        };
+        let span = |s: Option<(Time, Time)>| s.map(|(a, b)| json!({"first_us": a, "last_us": b}));
+        json!({
+            "path": self.path.display().to_string(),
+            "format": self.format.name(),
+            "dimensions": names,
+            "rows": self.rows,
+            "skipped": self.skipped.total(),
+            "ignored": self.ignored,
+            "machines": self.machines.as_ref().map(|m| json!({
+                "machines": m.machines,
+                "added": m.added,
+                "removed": m.removed,
+                "updated": m.updated,
+                "capacity": per_dim(&m.capacity),
+                "gpus": m.gpus,
+                "gpu_models": m.gpu_models.iter().map(|(k, (machines, devices))| (k.clone(), json!({"machines": machines, "devices": devices}))).collect::<serde_json::Map<_, _>>(),
+                "span": span(m.span),
+            })),
+            "tasks": self.tasks.as_ref().map(|t| json!({
+                "records": t.records,
+                "instances": t.instances,
+                "demand": per_dim(&t.demand),
+                "gpu_kinds": {"none": t.gpu_kinds[0], "share": t.gpu_kinds[1], "one": t.gpu_kinds[2], "several": t.gpu_kinds[3]},
+                "with_gpu_models": t.with_gpu_models,
+                "with_max_per_machine": t.with_max_per_machine,
+                "with_duration": t.with_duration,
+                "span": span(t.span),
+                "classes": t.classes,
+                "groups": t.groups,
+            })),
+            "instances": self.instances.as_ref().map(|s| json!({
+                "instances": s.instances,
+                "families": s.families,
+                "dims": s.dims.iter().map(|(d, n)| (d.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+                "items": {"min": s.items.0, "max": s.items.1},
+                "with_opt": s.with_opt,
+                "with_opt_by_construction": s.with_opt_by_construction,
+                "with_published": s.with_published,
+                "excluded": s.excluded,
+            })),
+        })
+    }
+}
+
 /// Machines of a trace.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MachineStats {

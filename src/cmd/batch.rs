@@ -86,9 +86,6 @@ pub(crate) struct Args {
     /// framework and tasks instead of starting over.
     #[arg(long)]
     state_file: Option<PathBuf>,
-    /// Print protocol warnings (reconnects, rejected calls).
-    #[arg(long, short)]
-    verbose: bool,
 }
 
 /// Parses `500ms`, `10s`, `2m`, `1h` or a number of seconds.
@@ -166,11 +163,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         content_type: ContentType::from_name(&args.content_type).expect("clap checked it"),
         credentials: args.principal.clone().zip(args.secret.clone()),
         state_file: args.state_file.clone(),
-        verbose: args.verbose,
+        // -v: protocol warnings (reconnects, rejected calls).
+        verbose: super::verbosity() >= 1,
         tap: None,
     };
     let total = specs.len() as u64;
-    let bar = ProgressBar::new(total).with_style(
+    let bar = ProgressBar::with_draw_target(Some(total), super::progress_target()).with_style(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} final  {msg}")
             .expect("valid template"),
     );

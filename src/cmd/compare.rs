@@ -55,6 +55,10 @@ pub(crate) struct Args {
     /// Arrive-only: sampled demand as a fraction of capacity [default: 1.3].
     #[arg(long)]
     target: Option<f64>,
+    /// Print the rankings as JSON (one object per setting) instead of the tables; the report
+    /// is written all the same.
+    #[arg(long)]
+    json: bool,
     /// Output directory. Runs already stored there are reused, so an interrupted comparison
     /// resumes where it stopped.
     #[arg(long, short = 'o', default_value = "packsim-report")]
@@ -160,7 +164,17 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         }
     }
     let specs = experiment.runs();
-    let bar = ProgressBar::new(specs.len() as u64);
+    tracing::info!(
+        "grid of {} runs: {} workloads × {} scales × {} models × {} policies × {} seeds, into {}",
+        specs.len(),
+        experiment.workloads.len(),
+        experiment.scales.len(),
+        experiment.models.len(),
+        experiment.policies.len(),
+        experiment.seeds.len(),
+        args.out.display()
+    );
+    let bar = ProgressBar::with_draw_target(Some(specs.len() as u64), super::progress_target());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} runs ({elapsed}, eta {eta})")
             .expect("valid template")
@@ -172,6 +186,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let reused = std::sync::atomic::AtomicUsize::new(0);
     let results = reports::run::run_grid(&args.out, &specs, &options, &|p| {
         reused.store(p.reused, std::sync::atomic::Ordering::Relaxed);
+        tracing::debug!("{} of {} runs done", p.done, p.total);
         if p.done == p.reused {
             bar.set_message(if p.reused > 0 {
                 format!("{} runs stored, resuming", p.reused)
@@ -204,6 +219,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         version: env!("CARGO_PKG_VERSION").to_string(),
     };
     let groups = reports::compare::write(&args.out, &experiment, &results, &provenance)?;
+    if args.json {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&rankings_json(&groups, &results, reused, &args.out))?
+        );
+        return Ok(());
+    }
     for g in &groups {
         let (metric, lower) = &g.metric;
         say!("\n{}", g.group.title());
@@ -239,4 +261,48 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         args.out.join("report.html").display()
     );
     Ok(())
+}
+
+/// The rankings as JSON: per setting, its metric and its policies best first.
+fn rankings_json(
+    groups: &[reports::compare::GroupSummary],
+    results: &[reports::RunResult],
+    reused: usize,
+    out: &std::path::Path,
+) -> serde_json::Value {
+    let settings: Vec<serde_json::Value> = groups
+        .iter()
+        .map(|g| {
+            let ranking: Vec<serde_json::Value> = g
+                .ranking
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "rank": r.rank,
+                        "policy": r.policy,
+                        "mean": r.estimate.mean,
+                        "ci_low": r.estimate.low(),
+                        "ci_high": r.estimate.high(),
+                        "tied_with": r.tied_with,
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "workload": g.group.workload,
+                "cluster": g.group.cluster,
+                "scale": g.group.scale,
+                "model": g.group.model.name(),
+                "metric": g.metric.0,
+                "lower_is_better": g.metric.1,
+                "ranking": ranking,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "runs": results.len(),
+        "computed": results.len() - reused,
+        "reused": reused,
+        "report": out.join("report.html").display().to_string(),
+        "settings": settings,
+    })
 }

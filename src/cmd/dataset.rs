@@ -80,6 +80,9 @@ struct InfoArgs {
     /// suite (bpplib_bounds.csv, vectorpack_optima.csv) or a table split into part-* files.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
+    /// Print the summaries as JSON (an array, one object per file) instead of text.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     read: ReadArgs,
 }
@@ -96,13 +99,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         }
         Command::Info(info) => {
             let (options, extra) = info.read.options(MachineScale::GOOGLE)?;
-            let bar = ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+            let bar = ProgressBar::with_draw_target(None, super::progress_target());
             bar.set_style(
                 ProgressStyle::with_template("{spinner} {msg} {pos} records ({per_sec})")
                     .expect("valid template"),
             );
             bar.enable_steady_tick(Duration::from_millis(200));
             let mut first = true;
+            let mut json = Vec::new();
             for path in &info.paths {
                 let summaries =
                     summarize_with_progress(path, info.read.format, &options, &extra, &mut |p, n| {
@@ -114,6 +118,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                     .with_context(|| format!("reading {}", path.display()));
                 bar.finish_and_clear();
                 let summaries = summaries?;
+                if info.json {
+                    json.extend(summaries.iter().map(datasets::info::Summary::to_json));
+                    continue;
+                }
                 let mut out = std::io::stdout().lock();
                 for s in summaries {
                     if !first {
@@ -122,6 +130,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                     first = false;
                     write!(out, "{s}")?;
                 }
+            }
+            if info.json {
+                writeln!(
+                    std::io::stdout().lock(),
+                    "{}",
+                    serde_json::to_string_pretty(&json)?
+                )?;
             }
             Ok(())
         }

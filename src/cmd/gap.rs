@@ -58,8 +58,8 @@ fn load_suite(name: &str) -> anyhow::Result<SuiteInput> {
             let dir = shared_dir()?.join("datasets/vectorpack_multidim");
             let suite = vectorpack_suite(&dir)?;
             if !suite.excluded.is_empty() {
-                eprintln!(
-                    "packsim: vectorpack: {} instances left out (negative item weights), e.g. {}",
+                tracing::warn!(
+                    "vectorpack: {} instances left out (negative item weights), e.g. {}",
                     suite.excluded.len(),
                     suite.excluded[0].0
                 );
@@ -96,7 +96,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         suites.push(s);
     }
     let total: usize = suites.iter().map(|s| s.instances.len()).sum();
-    let bar = ProgressBar::new(total as u64);
+    let bar = ProgressBar::with_draw_target(Some(total as u64), super::progress_target());
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} {msg} [{bar:30}] {pos}/{len} instances ({elapsed}, eta {eta})",

@@ -129,7 +129,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         let master = Master::start(&args.listen, config, agents)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
-        eprintln!(
+        tracing::warn!(
             "packsim master: {n} agents, scheduler API at http://{}/api/v1/scheduler (Ctrl-C stops)",
             master.addr()
         );

@@ -8,3 +8,27 @@ pub(crate) mod master;
 pub(crate) mod pack;
 pub(crate) mod policies;
 pub(crate) mod replay;
+
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// `-q`: no progress bars and no notes on stderr; `-v` (repeated): more on stderr.
+pub(crate) fn set_quiet(quiet: bool, verbose: u8) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+    VERBOSE.store(verbose, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// How many `-v` were given.
+pub(crate) fn verbosity() -> u8 {
+    VERBOSE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Where progress bars draw: stderr, or nowhere with `-q`.
+pub(crate) fn progress_target() -> indicatif::ProgressDrawTarget {
+    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        indicatif::ProgressDrawTarget::hidden()
+    } else {
+        indicatif::ProgressDrawTarget::stderr()
+    }
+}

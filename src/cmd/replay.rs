@@ -47,6 +47,9 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Write `series.csv` (the time series) and `summary.json` into this directory.
+    /// Print the summary as JSON (the same document as `summary.json`) instead of text.
+    #[arg(long)]
+    json: bool,
     #[arg(long, short = 'o')]
     out: Option<PathBuf>,
     /// Queue order of the global and offer models.
@@ -182,13 +185,20 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         load(&tasks, cluster.as_ref(), &options, &extra).context("loading the workload")?;
     for (path, _, skipped, _) in &report.files {
         if !skipped.is_empty() {
-            eprintln!(
-                "packsim: skipped {} bad rows of {} (see `packsim dataset info`)",
+            tracing::warn!(
+                "skipped {} bad rows of {} (see `packsim dataset info`)",
                 skipped.total(),
                 path.display()
             );
         }
     }
+    tracing::info!(
+        "workload {}: {} machines, {} task records, dimensions {}",
+        workload.name,
+        workload.machines.len(),
+        workload.tasks.len(),
+        workload.schema.names()
+    );
     let mut policy = Policy::parse(&args.policy, &workload.schema)?.with_seed(args.seed);
     if let Some(w) = &args.weights {
         policy = policy.with_weights(Weights::parse(&workload.schema, w)?)?;
@@ -202,7 +212,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     } else {
         ProgressBar::new_spinner()
     };
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.set_draw_target(super::progress_target());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} tasks ({per_sec}, eta {eta})")
             .expect("valid template")
@@ -213,14 +223,25 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let outcome = sim::run_with_progress(&workload, &policy, &config, &mut |p| bar.set_position(p.arrived));
     bar.finish_and_clear();
     let outcome = outcome.context("simulating")?;
-    say_fmt(format_args!("{}", describe(&outcome)));
+    if args.json {
+        say!("{}", serde_json::to_string_pretty(&summary_json(&outcome))?);
+    } else {
+        say_fmt(format_args!("{}", describe(&outcome)));
+    }
     if let Some(dir) = &args.out {
         write_outputs(dir, &outcome)?;
-        say!(
+        tracing::info!(
             "wrote {} and {}",
             dir.join("series.csv").display(),
             dir.join("summary.json").display()
         );
+        if !args.json {
+            say!(
+                "wrote {} and {}",
+                dir.join("series.csv").display(),
+                dir.join("summary.json").display()
+            );
+        }
     }
     Ok(())
 }
@@ -304,6 +325,28 @@ pub(crate) fn describe(outcome: &Outcome) -> String {
     out
 }
 
+/// The run's configuration, then its metrics under the names `results.csv` uses: `summary.json`
+/// and what `--json` prints.
+fn summary_json(outcome: &Outcome) -> serde_json::Value {
+    let s = &outcome.summary;
+    let dims: Vec<&str> = outcome.schema.dims().iter().map(packing::Dim::name).collect();
+    let metrics: serde_json::Map<String, serde_json::Value> = s
+        .metrics(&dims)
+        .into_iter()
+        .map(|(name, v)| (name, serde_json::json!(v)))
+        .collect();
+    serde_json::json!({
+        "workload": s.workload,
+        "policy": s.policy,
+        "model": s.model,
+        "seed": s.seed,
+        "machines": s.machines,
+        "events": s.events,
+        "dimensions": dims,
+        "metrics": metrics,
+    })
+}
+
 fn write_outputs(dir: &std::path::Path, outcome: &Outcome) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     // Write to a temporary name and rename, so an interrupted run leaves no half-written file.
@@ -317,26 +360,11 @@ fn write_outputs(dir: &std::path::Path, outcome: &Outcome) -> anyhow::Result<()>
     file.flush()?;
     drop(file);
     std::fs::rename(&tmp, &series)?;
-    let s = &outcome.summary;
-    let dims: Vec<&str> = outcome.schema.dims().iter().map(packing::Dim::name).collect();
-    let metrics: serde_json::Map<String, serde_json::Value> = s
-        .metrics(&dims)
-        .into_iter()
-        .map(|(name, v)| (name, serde_json::json!(v)))
-        .collect();
-    // The run's configuration, then its metrics under the names `results.csv` uses.
-    let json = serde_json::json!({
-        "workload": s.workload,
-        "policy": s.policy,
-        "model": s.model,
-        "seed": s.seed,
-        "machines": s.machines,
-        "events": s.events,
-        "dimensions": dims,
-        "metrics": metrics,
-    });
     let path = dir.join("summary.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&json)? + "\n")
-        .with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&summary_json(outcome))? + "\n",
+    )
+    .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
