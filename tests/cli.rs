@@ -959,7 +959,10 @@ fn completions_verbosity_and_json_output() {
     for shell in ["bash", "zsh", "fish"] {
         let o = packsim(&["completions", shell]);
         assert!(o.status.success(), "{}", stderr(&o));
-        assert!(stdout(&o).contains("replay") && stdout(&o).contains("policy"), "{shell}");
+        assert!(
+            stdout(&o).contains("replay") && stdout(&o).contains("policy"),
+            "{shell}"
+        );
     }
     // -v says what is done on stderr; -q says nothing there; stdout is the same.
     let v = packsim(&["replay", "-p", "first-fit", "-v"]);
@@ -997,4 +1000,33 @@ fn completions_verbosity_and_json_output() {
     assert!(o.status.success(), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(json.as_array().is_some_and(|a| a.len() == 1), "{json}");
+}
+
+/// An unreachable master: every failed try is said with its backoff, and the run gives up after
+/// --connect-timeout with an error naming the master, exit non-zero (it retried silently for ever).
+#[test]
+fn an_unreachable_master_is_reported_and_given_up_on() {
+    let started = std::time::Instant::now();
+    let o = packsim(&[
+        "batch",
+        "--master",
+        "127.0.0.1:1",
+        "--task-list",
+        example("tasks.json").to_str().unwrap(),
+        "--connect-timeout",
+        "2s",
+    ]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("master 127.0.0.1:1: cannot connect") && err.contains("try 1 failed, next in"),
+        "{err}"
+    );
+    assert!(err.contains("could not subscribe in 2 s"), "{err}");
+    // It gave up at the timeout, not at the next backoff step.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -44,7 +44,14 @@ pub struct Connection {
     pub verbose: bool,
     /// Receives a copy of every event from the master (for tests and tracing tools).
     pub tap: Option<mpsc::UnboundedSender<Event>>,
+    /// Give up when the master cannot be subscribed to for this long (since the start, or since
+    /// the framework was last subscribed): the run ends with [`Error::Master`]. `None` retries
+    /// for ever.
+    pub connect_timeout: Option<Duration>,
 }
+
+/// How long a framework keeps trying to reach its master by default.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Connection {
     /// Protobuf to `master`, no credentials, no state file.
@@ -56,6 +63,7 @@ impl Connection {
             state_file: None,
             verbose: false,
             tap: None,
+            connect_timeout: Some(CONNECT_TIMEOUT),
         }
     }
 }
@@ -410,7 +418,23 @@ async fn drive(
         }
     };
     core.start(now());
+    // Since when the framework has been without a subscription, and how many tries failed.
+    let mut unsubscribed_since = Duration::ZERO;
+    let mut failed_tries = 0u32;
+    let mut last_failure = String::from("no answer yet");
+    let give_up = |tries: u32, last: &str, limit: Duration| Error::Master {
+        master: http.master(),
+        reason: format!(
+            "could not subscribe in {:.0} s ({tries} tries; the last: {last}); check the address, \
+             or give a longer --connect-timeout",
+            limit.as_secs_f64()
+        ),
+    };
     loop {
+        if core.is_subscribed() {
+            unsubscribed_since = now();
+            failed_tries = 0;
+        }
         if core.take_dirty() {
             if let Some(p) = &conn.state_file {
                 save_state(p, &core.snapshot())?;
@@ -467,9 +491,15 @@ async fn drive(
                 outcomes: core.outcomes().into_iter().flatten().cloned().collect(),
             });
         }
-        let deadline = core
-            .next_deadline()
-            .map(|d| tokio::time::Instant::from_std(start + d));
+        // While unsubscribed, wake up at the give-up time too.
+        let give_up_at = (!core.is_subscribed())
+            .then(|| conn.connect_timeout.map(|l| unsubscribed_since + l))
+            .flatten();
+        let deadline = match (core.next_deadline(), give_up_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(|d| tokio::time::Instant::from_std(start + d));
         let sleep = async {
             match deadline {
                 Some(d) => tokio::time::sleep_until(d).await,
@@ -501,9 +531,30 @@ async fn drive(
                         core.on_event(now(), *e);
                     }
                     StreamItem::Ended(why) => {
-                        warn(format!("subscription ended: {why}"));
+                        let was_subscribed = core.is_subscribed();
                         stream = None;
                         core.on_disconnected(now());
+                        if was_subscribed {
+                            warn(format!("subscription ended: {why}"));
+                            unsubscribed_since = now();
+                            continue;
+                        }
+                        // Every failed try is said (on stderr, through tracing), with the wait
+                        // before the next one, and the run gives up after the timeout.
+                        failed_tries += 1;
+                        let waited = now().saturating_sub(unsubscribed_since);
+                        if let Some(limit) = conn.connect_timeout.filter(|&l| waited >= l) {
+                            return Err(give_up(failed_tries, &why, limit));
+                        }
+                        let retry = core.next_deadline().map_or(0.0, |d| d.saturating_sub(now()).as_secs_f64());
+                        tracing::warn!(
+                            "master {}: {why}; try {failed_tries} failed, next in {retry:.1} s{}",
+                            http.master(),
+                            conn.connect_timeout
+                                .map(|l| format!(", giving up after {:.0} s", l.as_secs_f64()))
+                                .unwrap_or_default()
+                        );
+                        last_failure = why;
                     }
                 },
                 Msg::Stream { .. } => {}
@@ -512,7 +563,17 @@ async fn drive(
                     core.on_call_failed(now(), status);
                 }
             },
-            () = sleep => core.tick(now()),
+            () = sleep => {
+                if let Some(limit) = conn.connect_timeout {
+                    if give_up_at.is_some_and(|at| now() >= at) && !core.is_subscribed() {
+                        if let Some(s) = stream.take() {
+                            s.abort();
+                        }
+                        return Err(give_up(failed_tries, &last_failure, limit));
+                    }
+                }
+                core.tick(now());
+            }
         }
     }
 }

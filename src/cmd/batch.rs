@@ -82,6 +82,11 @@ pub(crate) struct Args {
     /// Report a task unschedulable when no agent offered enough for it for this long.
     #[arg(long, value_parser = parse_duration, default_value = "60s")]
     unschedulable_after: Duration,
+    /// Give up when the master cannot be subscribed to for this long (from the start, or since
+    /// the framework was last subscribed), and exit non-zero; each failed try is reported on
+    /// stderr with the wait before the next. 0 retries for ever.
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    connect_timeout: Duration,
     /// Save progress here; a restarted `packsim batch` with the same file resumes the same
     /// framework and tasks instead of starting over.
     #[arg(long)]
@@ -166,6 +171,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         // -v: protocol warnings (reconnects, rejected calls).
         verbose: super::verbosity() >= 1,
         tap: None,
+        connect_timeout: (!args.connect_timeout.is_zero()).then_some(args.connect_timeout),
     };
     let total = specs.len() as u64;
     let bar = ProgressBar::with_draw_target(Some(total), super::progress_target()).with_style(
