@@ -28,10 +28,12 @@ pub struct Bar {
     pub high: f64,
 }
 
-/// The chart's palette: distinguishable, and the same policy gets the same colour in every chart
-/// of a report (callers pass the policy's index).
+/// The chart's palette: 14 colours that stay apart from each other (Tableau 10 and four more
+/// chosen away from its hues), and the same policy gets the same colour in every chart of a
+/// report (callers pass the policy's index; past 14 the colours repeat, and lines are told apart
+/// by the legend's order).
 pub fn colour(i: usize) -> RGBColor {
-    const P: [RGBColor; 12] = [
+    const P: [RGBColor; 14] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -42,11 +44,17 @@ pub fn colour(i: usize) -> RGBColor {
         RGBColor(127, 127, 127),
         RGBColor(188, 189, 34),
         RGBColor(23, 190, 207),
-        RGBColor(0, 0, 128),
-        RGBColor(128, 64, 0),
+        RGBColor(0, 0, 0),
+        RGBColor(0, 95, 60),
+        RGBColor(255, 215, 0),
+        RGBColor(90, 0, 140),
     ];
     P[i % P.len()]
 }
+
+/// Type sizes, chosen to stay legible when a 760-px chart is shown 500 px wide.
+const CAPTION: u32 = 22;
+const LABEL: u32 = 16;
 
 fn range(values: impl Iterator<Item = f64>, from_zero: bool) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -70,7 +78,7 @@ fn range(values: impl Iterator<Item = f64>, from_zero: bool) -> (f64, f64) {
 pub fn lines(title: &str, x_label: &str, y_label: &str, lines: &[(Line, usize)]) -> String {
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (760, 420)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (760, 460)).into_drawing_area();
         let (x0, x1) = range(
             lines.iter().flat_map(|(l, _)| l.points.iter().map(|p| p.0)),
             false,
@@ -100,16 +108,20 @@ fn draw_lines<DB: DrawingBackend>(
     (y0, y1): (f64, f64),
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(64)
+    // The legend goes beside the plot, never over the data.
+    let (plot, legend) = root.split_horizontally(560);
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(title, ("sans-serif", CAPTION))
+        .margin(10)
+        .x_label_area_size(48)
+        .y_label_area_size(70)
         .build_cartesian_2d(x0..x1, y0..y1)?;
     chart
         .configure_mesh()
         .x_desc(x_label)
         .y_desc(y_label)
+        .label_style(("sans-serif", LABEL))
+        .axis_desc_style(("sans-serif", LABEL))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
     for (line, c) in lines.iter().filter(|(l, _)| !l.band.is_empty()) {
@@ -126,43 +138,53 @@ fn draw_lines<DB: DrawingBackend>(
         )))?;
     }
     for (line, c) in lines {
-        let colour = colour(*c);
-        let style = colour.stroke_width(2);
-        let series = if line.dashed {
+        if line.dashed {
             chart.draw_series(DashedLineSeries::new(
                 line.points.iter().copied(),
                 6,
                 4,
                 BLACK.stroke_width(1),
-            ))?
+            ))?;
         } else {
-            chart.draw_series(LineSeries::new(line.points.iter().copied(), style))?
-        };
-        let legend_style = if line.dashed { BLACK.stroke_width(1) } else { style };
-        series
-            .label(line.name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], legend_style));
+            chart.draw_series(LineSeries::new(
+                line.points.iter().copied(),
+                colour(*c).stroke_width(2),
+            ))?;
+        }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .label_font(("sans-serif", 12))
-        .draw()?;
+    // Legend: one row per line, in the order given, with its colour (or the dashed black).
+    let row = (LABEL + 8) as i32;
+    for (k, (line, c)) in lines.iter().enumerate() {
+        let y = 40 + row * k as i32;
+        let style = if line.dashed {
+            BLACK.stroke_width(1)
+        } else {
+            colour(*c).stroke_width(3)
+        };
+        legend.draw(&PathElement::new(vec![(6, y), (28, y)], style))?;
+        let name: String = line.name.chars().take(24).collect();
+        legend.draw(&Text::new(
+            name,
+            (34, y - (LABEL as i32) / 2),
+            ("sans-serif", LABEL - 2),
+        ))?;
+    }
     root.present()
 }
 
-/// Horizontal bars, best first as given, with 95% whiskers; `colours[i]` is bar i's colour index.
+/// A ranking: each value as a dot with its 95% whisker, best first as given, on an axis that
+/// spans the values and their intervals (not from zero, so that differences of a point show);
+/// `colours[i]` is row i's colour index.
 pub fn bars(title: &str, value_label: &str, bars: &[(Bar, usize)]) -> String {
-    bars_from(title, value_label, bars, 0.0)
+    bars_from(title, value_label, bars, f64::NAN)
 }
 
-/// Like [`bars`], drawn from `baseline` (1 for ratios to a bound, where the differences are small).
+/// Like [`bars`], drawn as bars from `baseline` (1 for ratios to a bound, where the differences
+/// are small); a NaN baseline draws dots on an axis that spans the data.
 pub fn bars_from(title: &str, value_label: &str, bars: &[(Bar, usize)], baseline: f64) -> String {
     let mut svg = String::new();
     {
-        let height = 90 + 26 * bars.len().max(1) as u32;
+        let height = 100 + 30 * bars.len().max(1) as u32;
         let root = SVGBackend::with_string(&mut svg, (760, height)).into_drawing_area();
         draw_bars(&root, title, value_label, bars, baseline).expect("drawing into a string cannot fail");
     }
@@ -177,7 +199,12 @@ fn draw_bars<DB: DrawingBackend>(
     baseline: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let (x0, x1) = if baseline == 0.0 {
+    let dots = baseline.is_nan();
+    let (x0, x1) = if dots {
+        let (lo, hi) = range(bars.iter().flat_map(|(b, _)| [b.low, b.high, b.mean]), false);
+        // range() pads the top only; pad the bottom alike so no whisker touches the frame.
+        (lo - (hi - lo) * 0.05, hi)
+    } else if baseline == 0.0 {
         range(bars.iter().flat_map(|(b, _)| [b.low, b.high, b.mean]), true)
     } else {
         let (_, hi) = range(
@@ -191,14 +218,16 @@ fn draw_bars<DB: DrawingBackend>(
     let n = bars.len().max(1) as i32;
     let names: Vec<String> = bars.iter().map(|(b, _)| b.name.clone()).collect();
     let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 18))
+        .caption(title, ("sans-serif", CAPTION))
         .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(210)
+        .x_label_area_size(48)
+        .y_label_area_size(250)
         .build_cartesian_2d(x0..x1, (0..n).into_segmented())?;
     chart
         .configure_mesh()
         .x_desc(value_label)
+        .label_style(("sans-serif", LABEL))
+        .axis_desc_style(("sans-serif", LABEL))
         .y_labels(bars.len().max(1))
         .y_label_formatter(&|v| match v {
             // Row 0 is drawn at the top.
@@ -210,6 +239,25 @@ fn draw_bars<DB: DrawingBackend>(
     for (k, (bar, c)) in bars.iter().enumerate() {
         let row = n - 1 - k as i32;
         let colour = colour(*c);
+        if dots {
+            if bar.high > bar.low {
+                let mut whisker = Rectangle::new(
+                    [
+                        (bar.low, SegmentValue::Exact(row)),
+                        (bar.high, SegmentValue::Exact(row + 1)),
+                    ],
+                    colour.mix(0.9).filled(),
+                );
+                whisker.set_margin(11, 11, 0, 0);
+                chart.draw_series(std::iter::once(whisker))?;
+            }
+            chart.draw_series(std::iter::once(Circle::new(
+                (bar.mean, SegmentValue::CenterOf(row)),
+                6,
+                colour.filled(),
+            )))?;
+            continue;
+        }
         let mut rect = Rectangle::new(
             [
                 (x0.max(baseline).min(bar.mean), SegmentValue::Exact(row)),

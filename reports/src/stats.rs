@@ -23,9 +23,16 @@ pub struct Estimate {
     pub n: usize,
     /// Mean.
     pub mean: f64,
-    /// Half-width of the 95% interval (0 with one value: no interval can be given).
+    /// Half-width of the Student-t 95% interval (0 with one value: no interval can be given).
     pub half_width: f64,
+    /// The interval's ends: Student's t, or the bootstrap's when t would cross zero for values
+    /// that cannot be negative.
+    low: f64,
+    high: f64,
 }
+
+/// Bootstrap resamples behind an interval of non-negative values.
+pub const BOOTSTRAP_RESAMPLES: usize = 2000;
 
 impl Estimate {
     /// The estimate of `values` (`None` when empty).
@@ -41,18 +48,65 @@ impl Estimate {
             let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
             t975(n - 1) * (var / n as f64).sqrt()
         };
-        Some(Estimate { n, mean, half_width })
+        let (mut low, mut high) = (mean - half_width, mean + half_width);
+        // A metric that cannot be negative (a wait, a count, a share) gets no interval below
+        // zero: where Student's t would cross it (skewed values, few seeds), a percentile
+        // bootstrap of the mean, seeded from the values so the report stays a function of them.
+        if low < 0.0 && values.iter().all(|&v| v >= 0.0) {
+            (low, high) = bootstrap(values);
+        }
+        Some(Estimate {
+            n,
+            mean,
+            half_width,
+            low,
+            high,
+        })
     }
 
     /// Lower end of the interval.
     pub fn low(&self) -> f64 {
-        self.mean - self.half_width
+        self.low
     }
 
     /// Upper end of the interval.
     pub fn high(&self) -> f64 {
-        self.mean + self.half_width
+        self.high
     }
+
+    /// True when the interval is Student's t, symmetric about the mean (`mean ± half_width`).
+    pub fn is_symmetric(&self) -> bool {
+        self.low == self.mean - self.half_width && self.high == self.mean + self.half_width
+    }
+
+    /// The estimate for people: `mean ± half-width`, `mean [low – high]` for a bootstrap
+    /// interval, the mean alone without an interval; numbers through `fmt`.
+    pub fn text(&self, fmt: impl Fn(f64) -> String) -> String {
+        if self.half_width == 0.0 {
+            fmt(self.mean)
+        } else if self.is_symmetric() {
+            format!("{} ± {}", fmt(self.mean), fmt(self.half_width))
+        } else {
+            format!("{} [{} – {}]", fmt(self.mean), fmt(self.low), fmt(self.high))
+        }
+    }
+}
+
+/// The 2.5% and 97.5% percentiles of the means of [`BOOTSTRAP_RESAMPLES`] resamples of
+/// `values` with replacement, drawn with SplitMix64 seeded from the values' bits.
+fn bootstrap(values: &[f64]) -> (f64, f64) {
+    let mut seed = packing::hash::Fnv1a::new();
+    for v in values {
+        seed.write(&v.to_bits().to_le_bytes());
+    }
+    let mut rng = packing::hash::SplitMix64::new(seed.finish());
+    let n = values.len() as u64;
+    let mut means: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| (0..n).map(|_| values[rng.below(n) as usize]).sum::<f64>() / n as f64)
+        .collect();
+    means.sort_by(f64::total_cmp);
+    let at = |q: f64| means[((q * BOOTSTRAP_RESAMPLES as f64) as usize).min(BOOTSTRAP_RESAMPLES - 1)];
+    (at(0.025), at(0.975))
 }
 
 /// Whether two policies' values, paired by seed, differ at the 95% level: the interval of the
@@ -85,6 +139,27 @@ mod tests {
         assert!((e.half_width - 4.303 / 3f64.sqrt()).abs() < 1e-9);
         assert_eq!(Estimate::of(&[5.0]).unwrap().half_width, 0.0);
         assert!(Estimate::of(&[]).is_none());
+    }
+
+    #[test]
+    fn intervals_of_non_negative_values_stay_non_negative() {
+        // Skewed waits over five seeds: Student's t goes below zero (mean 2.4, half-width 5.3).
+        let waits = [0.0, 0.0, 0.0, 0.5, 11.5];
+        let e = Estimate::of(&waits).unwrap();
+        assert!(e.mean - e.half_width < 0.0);
+        assert!(
+            e.low() >= 0.0 && e.low() <= e.mean && e.high() >= e.mean && e.high() <= 11.5,
+            "{e:?}"
+        );
+        assert!(!e.is_symmetric());
+        assert_eq!(
+            Estimate::of(&waits),
+            Some(e),
+            "seeded: the same interval every time"
+        );
+        // Values that may be negative keep Student's t.
+        let e = Estimate::of(&[-1.0, 0.5, 2.0]).unwrap();
+        assert!(e.is_symmetric());
     }
 
     #[test]

@@ -242,11 +242,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             } else {
                 r.rank.to_string()
             };
-            let value = if r.estimate.half_width > 0.0 {
-                format!("{} ± {}", fmt(r.estimate.mean), fmt(r.estimate.half_width))
-            } else {
-                fmt(r.estimate.mean)
-            };
+            let value = r.estimate.text(fmt);
             say!(
                 "  {rank:<5} {:<40} {value:>22}  {}",
                 r.policy,

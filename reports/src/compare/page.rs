@@ -79,7 +79,10 @@ fn header(doc: &mut Document, experiment: &Experiment, runs: usize, provenance: 
         experiment.target,
     ));
     doc.meta(
-        "Every figure is a mean over seeds with its 95% confidence interval (Student's t). Policies are \
+        "Every figure is a mean over seeds with its 95% confidence interval: Student's t (`mean ± \
+         half-width`), except where that would reach below zero for a metric that cannot be negative \
+         (waits, counts, shares), which gets a percentile bootstrap of the mean (2,000 resamples, \
+         `mean [low – high]`). Policies are \
          compared in pairs on the same seeds: a policy's rank is 1 + the number of policies that do \
          better and can be told apart from it at 95%; `=` marks a shared rank.",
     );
@@ -133,7 +136,13 @@ fn across_workloads(w: &mut Writer<'_>, groups: &[GroupSummary]) -> Result<(), E
                 .and_then(|(_, m)| m.iter().find(|(n, _)| *n == metric));
             row.push(e.map_or(String::new(), |(_, e)| {
                 lines[i].0.points.push(((k + 1) as f64, 100.0 * (1.0 - e.mean)));
-                format!("{} ± {}", fmt(100.0 * (1.0 - e.mean)), fmt(100.0 * e.half_width))
+                // Unallocated = 1 − allocated: the same interval, mirrored.
+                if e.is_symmetric() {
+                    format!("{} ± {}", fmt(100.0 * (1.0 - e.mean)), fmt(100.0 * e.half_width))
+                } else {
+                    let (lo, hi) = (100.0 * (1.0 - e.high()), 100.0 * (1.0 - e.low()));
+                    format!("{} [{} – {}]", fmt(100.0 * (1.0 - e.mean)), fmt(lo), fmt(hi))
+                }
             }));
         }
         table.row(&row);
@@ -264,13 +273,7 @@ fn metrics_table(w: &mut Writer<'_>, g: &GroupSummary) {
                 metrics
                     .iter()
                     .find(|(k, _)| k == n)
-                    .map_or(String::new(), |(_, e)| {
-                        if e.half_width > 0.0 {
-                            format!("{} ± {}", fmt(e.mean), fmt(e.half_width))
-                        } else {
-                            fmt(e.mean)
-                        }
-                    }),
+                    .map_or(String::new(), |(_, e)| e.text(fmt)),
             );
         }
         table.row(&row);

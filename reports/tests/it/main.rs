@@ -230,21 +230,32 @@ fn the_report_renders_in_headless_chromium() {
         "plots have lines"
     );
     assert!(dom.contains("<table class=\"sortable\">") && dom.contains("dot-product"));
-    // A screenshot to look at: target/report-screenshot.png.
-    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/report-screenshot.png");
-    let status = Command::new(&chromium)
-        .args(flags)
-        .arg("--window-size=1200,3000")
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(&url)
-        .output()
-        .expect("chromium runs");
-    assert!(status.status.success());
-    let png = std::fs::read(&shot).unwrap();
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 20_000,
-        "a real screenshot"
-    );
+    // Screenshots to look at, as a wide and a narrow screen show the page:
+    // target/report-screenshot-1400.png and target/report-screenshot-500.png.
+    for width in [1400, 500] {
+        let shot =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/report-screenshot-{width}.png"));
+        let status = Command::new(&chromium)
+            .args(flags)
+            .arg(format!("--window-size={width},3000"))
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(&url)
+            .output()
+            .expect("chromium runs");
+        assert!(status.status.success());
+        let png = std::fs::read(&shot).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 20_000,
+            "a real screenshot"
+        );
+        // The PNG's width (IHDR, big-endian at byte 16) is the window's: nothing overflows into
+        // a wider canvas.
+        let w = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+        assert_eq!(w, width);
+    }
+    // Charts scale with the page: an SVG wider than a narrow screen would need scrolling.
+    let html = read(&page);
+    assert!(html.contains("figure svg{max-width:100%;height:auto}"));
 }
 
 /// A grid over one small openb-format trace in `dir`, first fit, global model, one seed.
