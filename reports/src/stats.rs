@@ -120,7 +120,9 @@ pub fn distinguishable(a: &[f64], b: &[f64]) -> bool {
                 // Every seed gave the same difference: distinguishable iff it is not zero.
                 e.mean != 0.0
             } else {
-                e.low() > 0.0 || e.high() < 0.0
+                // The paired t-test: differences may be of either sign, so Student's interval
+                // (never the bootstrap that non-negative values get).
+                e.mean - e.half_width > 0.0 || e.mean + e.half_width < 0.0
             }
         }
         _ => false,

@@ -249,6 +249,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
                 r.tied_with.join(", ")
             );
         }
+        for note in reports::compare::rank_notes(&g.ranking, *lower) {
+            say!("  note: {note}");
+        }
     }
     say!(
         "\n{} runs ({stored}) in {:.1} s; wrote {}",

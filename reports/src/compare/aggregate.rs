@@ -112,6 +112,39 @@ pub struct Ranked {
     pub estimate: Estimate,
     /// Policies this one cannot be told apart from (paired by seed, 95%).
     pub tied_with: Vec<String>,
+    /// Policies with a better mean that can be told apart from this one: what its rank counts.
+    pub behind: Vec<String>,
+}
+
+/// Why ranks and means disagree, when they do: a sentence per policy listed below one with a
+/// worse mean (ranks come from paired comparisons on the same seeds, not from means alone).
+pub fn rank_notes(ranking: &[Ranked], lower_is_better: bool) -> Vec<String> {
+    let better = |a: f64, b: f64| if lower_is_better { a < b } else { a > b };
+    ranking
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            // Ranks are 1 + |behind|, so a row listed above with a worse mean has fewer.
+            let above: Vec<&str> = ranking[..i]
+                .iter()
+                .filter(|q| q.rank < r.rank && better(r.estimate.mean, q.estimate.mean))
+                .map(|q| q.policy.as_str())
+                .collect();
+            (!above.is_empty()).then(|| {
+                format!(
+                    "{} ranks {} below {} despite a better mean: a rank counts the policies with a better \
+                     mean that can be told apart on the same seeds (paired, 95%) — for {} they are {}; \
+                     fewer are for {}.",
+                    r.policy,
+                    r.rank,
+                    above.join(", "),
+                    r.policy,
+                    r.behind.join(", "),
+                    above.join(", ")
+                )
+            })
+        })
+        .collect()
 }
 
 /// A group's aggregate.
@@ -228,7 +261,7 @@ fn rank(
     let mut out: Vec<Ranked> = Vec::new();
     for (i, (p, e, seeds)) in rows.iter().enumerate() {
         let mut tied_with = Vec::new();
-        let mut clearly_better = 0;
+        let mut behind = Vec::new();
         for (j, (q, _, other)) in rows.iter().enumerate() {
             if j == i {
                 continue;
@@ -237,19 +270,55 @@ fn rank(
             if !distinguishable(&xs, &ys) {
                 tied_with.push(q.clone());
             } else if j < i {
-                clearly_better += 1;
+                behind.push(q.clone());
             }
         }
         // Competition ranking where only significant differences count: 1 + the policies that
         // are better and can be told apart from this one.
         out.push(Ranked {
-            rank: clearly_better + 1,
+            rank: behind.len() + 1,
             policy: p.clone(),
             estimate: *e,
             tied_with,
+            behind,
         });
     }
     // Listed by rank, then by mean (the order above; the sort is stable).
     out.sort_by_key(|r| r.rank);
     out
+}
+
+#[cfg(test)]
+mod rank_tests {
+    use super::*;
+
+    fn ranked(policy: &str, rank: usize, mean: f64, behind: &[&str]) -> Ranked {
+        Ranked {
+            rank,
+            policy: policy.into(),
+            estimate: Estimate::of(&[mean, mean]).unwrap(),
+            tied_with: Vec::new(),
+            behind: behind.iter().map(|s| (*s).to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_rank_below_a_worse_mean_is_explained() {
+        // Lower is better: c (4.0) ranks 2 behind a, while b (4.2) ranks 1.
+        let ranking = [
+            ranked("a", 1, 3.9, &[]),
+            ranked("b", 1, 4.2, &[]),
+            ranked("c", 2, 4.0, &["a"]),
+        ];
+        let notes = rank_notes(&ranking, true);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("c ranks 2 below b despite a better mean")
+                && notes[0].contains("for c they are a"),
+            "{}",
+            notes[0]
+        );
+        // Ranks in mean order need no note.
+        assert!(rank_notes(&ranking[..2], true).is_empty());
+    }
 }

@@ -9,7 +9,7 @@ mod tables;
 
 use std::path::Path;
 
-pub use aggregate::{Group, GroupSummary, Ranked, primary_metric, summarise};
+pub use aggregate::{Group, GroupSummary, Ranked, primary_metric, rank_notes, summarise};
 pub use tables::results_csv;
 
 use crate::Error;

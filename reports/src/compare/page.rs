@@ -228,6 +228,9 @@ fn ranking(w: &mut Writer<'_>, g: &GroupSummary, slug: &str) -> Result<(), Error
         ]);
     }
     w.doc.table(table);
+    for note in super::aggregate::rank_notes(&g.ranking, *lower) {
+        w.doc.paragraph(&note);
+    }
     let bars: Vec<(Bar, usize)> = g
         .ranking
         .iter()

@@ -171,7 +171,10 @@ mod tests {
         // inside the values' range.
         let (x, low, high) = band[1];
         assert_eq!(x, 5.0);
-        assert!((5.0..=6.5).contains(&low) && (6.5..=8.0).contains(&high), "{band:?}");
+        assert!(
+            (5.0..=6.5).contains(&low) && (6.5..=8.0).contains(&high),
+            "{band:?}"
+        );
     }
 
     #[test]
