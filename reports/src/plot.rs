@@ -14,6 +14,8 @@ pub struct Line {
     /// A 95% interval around the line, drawn as a translucent band: `(x, low, high)` in x order
     /// (empty: none).
     pub band: Vec<(f64, f64, f64)>,
+    /// Drawn thin and grey under the others, so that the highlighted lines stand out.
+    pub muted: bool,
 }
 
 /// One bar of a bar chart: a mean with its 95% interval.
@@ -28,8 +30,8 @@ pub struct Bar {
     pub high: f64,
 }
 
-/// The chart's palette: 14 colours that stay apart from each other (Tableau 10 and four more
-/// chosen away from its hues), and the same policy gets the same colour in every chart of a
+/// The chart's palette: 14 colours that stay apart from each other (Tableau 10, its grey made navy so
+/// that no policy looks like a muted line, and four more chosen away from its hues), and the same policy gets the same colour in every chart of a
 /// report (callers pass the policy's index; past 14 the colours repeat, and lines are told apart
 /// by the legend's order).
 pub fn colour(i: usize) -> RGBColor {
@@ -41,7 +43,7 @@ pub fn colour(i: usize) -> RGBColor {
         RGBColor(148, 103, 189),
         RGBColor(140, 86, 75),
         RGBColor(227, 119, 194),
-        RGBColor(127, 127, 127),
+        RGBColor(20, 20, 120),
         RGBColor(188, 189, 34),
         RGBColor(23, 190, 207),
         RGBColor(0, 0, 0),
@@ -108,10 +110,10 @@ fn draw_lines<DB: DrawingBackend>(
     (y0, y1): (f64, f64),
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    // The legend goes beside the plot, never over the data.
+    // The title spans the whole chart; the legend goes beside the plot, never over the data.
+    let root = root.titled(title, ("sans-serif", CAPTION))?;
     let (plot, legend) = root.split_horizontally(560);
     let mut chart = ChartBuilder::on(&plot)
-        .caption(title, ("sans-serif", CAPTION))
         .margin(10)
         .x_label_area_size(48)
         .y_label_area_size(70)
@@ -124,7 +126,11 @@ fn draw_lines<DB: DrawingBackend>(
         .axis_desc_style(("sans-serif", LABEL))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
-    for (line, c) in lines.iter().filter(|(l, _)| !l.band.is_empty()) {
+    const GREY: RGBColor = RGBColor(200, 200, 200);
+    for (line, _) in lines.iter().filter(|(l, _)| l.muted) {
+        chart.draw_series(LineSeries::new(line.points.iter().copied(), GREY.stroke_width(1)))?;
+    }
+    for (line, c) in lines.iter().filter(|(l, _)| !l.band.is_empty() && !l.muted) {
         // The band's outline: up along the high ends, back along the low ends.
         let outline: Vec<(f64, f64)> = line
             .band
@@ -137,7 +143,7 @@ fn draw_lines<DB: DrawingBackend>(
             colour(*c).mix(0.18).filled(),
         )))?;
     }
-    for (line, c) in lines {
+    for (line, c) in lines.iter().filter(|(l, _)| !l.muted) {
         if line.dashed {
             chart.draw_series(DashedLineSeries::new(
                 line.points.iter().copied(),
@@ -155,9 +161,11 @@ fn draw_lines<DB: DrawingBackend>(
     // Legend: one row per line, in the order given, with its colour (or the dashed black).
     let row = (LABEL + 8) as i32;
     for (k, (line, c)) in lines.iter().enumerate() {
-        let y = 40 + row * k as i32;
+        let y = 14 + row * k as i32;
         let style = if line.dashed {
             BLACK.stroke_width(1)
+        } else if line.muted {
+            GREY.stroke_width(3)
         } else {
             colour(*c).stroke_width(3)
         };
@@ -307,6 +315,7 @@ mod tests {
                     points: vec![(0.0, 1.0), (1.0, 2.0)],
                     dashed: false,
                     band: vec![(0.0, 0.5, 1.5), (1.0, 1.5, 2.5)],
+                    muted: false,
                 },
                 0,
             )],

@@ -163,8 +163,34 @@ fn line(name: String, points: Vec<(f64, f64)>) -> Line {
         points,
         dashed: false,
         band: Vec::new(),
+        muted: false,
     }
 }
+
+/// With more than [`CROWDED`] measured lines, the setting's top [`HIGHLIGHTED`] policies by rank
+/// keep their colours and the others are drawn thin and grey (still listed in the legend), so
+/// that a dozen overlapping lines do not hide the ones that matter. Returns the caption's note.
+fn highlight(lines: &mut [(Line, usize)], g: &GroupSummary) -> &'static str {
+    let measured = lines.iter().filter(|(l, _)| !l.dashed).count();
+    if measured <= CROWDED {
+        return "";
+    }
+    let top: Vec<&str> = g
+        .ranking
+        .iter()
+        .take(HIGHLIGHTED)
+        .map(|r| r.policy.as_str())
+        .collect();
+    for (l, _) in lines.iter_mut().filter(|(l, _)| !l.dashed) {
+        l.muted = !top.contains(&l.name.as_str());
+    }
+    "; top 3 by rank in colour"
+}
+
+/// More measured lines than this in one chart, and only the top ones keep their colours.
+const CROWDED: usize = 6;
+/// How many keep them.
+const HIGHLIGHTED: usize = 3;
 
 /// One setting: its series file, ranking, metrics table and plots.
 fn group_section(w: &mut Writer<'_>, g: &GroupSummary) -> Result<(), Error> {
@@ -314,11 +340,13 @@ fn arrive_plots(
             points: diagonal,
             dashed: true,
             band: Vec::new(),
+            muted: false,
         },
         0,
     ));
+    let note = highlight(&mut lines, g);
     let svg = plot::lines(
-        &format!("{dim} allocation vs arrived {dim} demand (mean over seeds, 95% band)"),
+        &format!("{dim} allocation vs arrived {dim} demand (mean over seeds, 95% band{note})"),
         &format!("arrived {dim} demand, % of capacity"),
         &format!("{dim} allocated, % of capacity"),
         &lines,
@@ -336,9 +364,10 @@ fn arrive_plots(
         ("stranded_cpus", "stranded CPU (free, but no task shape fits)")
     };
     let scale = if y == "gpu_frag_ratio" { 100.0 } else { 1.0 };
-    let lines = curves_by_policy(&g.runs, series, "arrived_pct", y, scale);
+    let mut lines = curves_by_policy(&g.runs, series, "arrived_pct", y, scale);
+    let note = highlight(&mut lines, g);
     let svg = plot::lines(
-        "Fragmentation vs arrived demand (mean over seeds, 95% band)",
+        &format!("Fragmentation vs arrived demand (mean over seeds, 95% band{note})"),
         &format!("arrived {dim} demand, % of capacity"),
         label,
         &lines,
@@ -367,9 +396,10 @@ fn timed_plots(
             .collect()
     };
     for d in &g.runs[0].dimensions {
-        let lines = over_time(&|s| hours(s.points("time_s", &format!("utilisation_{d}"), 100.0)));
+        let mut lines = over_time(&|s| hours(s.points("time_s", &format!("utilisation_{d}"), 100.0)));
+        let note = highlight(&mut lines, g);
         let svg = plot::lines(
-            &format!("{d} utilisation over time (seed {first_seed})"),
+            &format!("{d} utilisation over time (seed {first_seed}{note})"),
             "time (h)",
             &format!("{d} allocated, % of capacity"),
             &lines,
@@ -391,12 +421,14 @@ fn timed_plots(
                 points: lb,
                 dashed: true,
                 band: Vec::new(),
+                muted: false,
             },
             0,
         ));
     }
+    let note = highlight(&mut lines, g);
     let svg = plot::lines(
-        &format!("Machines in use vs lower bound (seed {first_seed})"),
+        &format!("Machines in use vs lower bound (seed {first_seed}{note})"),
         "time (h)",
         "machines",
         &lines,
@@ -429,8 +461,10 @@ fn timed_plots(
             .map(|(&(t, v), &(_, c))| (t / 3600.0, if c > 0.0 { 100.0 * v / c } else { 0.0 }))
             .collect()
     });
+    let mut lines = lines;
+    let note = highlight(&mut lines, g);
     let svg = plot::lines(
-        &format!("Fragmentation: stranded {d0} over time (seed {first_seed})"),
+        &format!("Fragmentation: stranded {d0} over time (seed {first_seed}{note})"),
         "time (h)",
         &format!("stranded {d0}, % of capacity"),
         &lines,
@@ -461,8 +495,9 @@ fn wait_cdf(w: &mut Writer<'_>, g: &GroupSummary, slug: &str) -> Result<(), Erro
             .collect();
         lines.push((line(policy.clone(), points), w.colour(policy)));
     }
+    let note = highlight(&mut lines, g);
     let svg = plot::lines(
-        "Wait time CDF (percentiles averaged over seeds)",
+        &format!("Wait time CDF (percentiles averaged over seeds{note})"),
         "wait from arrival to placement (s)",
         "fraction of tasks",
         &lines,

@@ -146,6 +146,7 @@ pub(crate) fn curves_by_policy(
                     points,
                     dashed: false,
                     band,
+                    muted: false,
                 },
                 c,
             )
