@@ -17,7 +17,7 @@ const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-se
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2.2em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}th,td{border:1px solid #ddd;padding:.3em .6em;text-align:right}\
 th{background:#f4f4f4;cursor:pointer;user-select:none}th:first-child,td:first-child{text-align:left}\
-td.t{text-align:left;white-space:normal}td{white-space:nowrap}\
+td.t{text-align:left;white-space:normal;min-width:14em}td{white-space:nowrap}\
 td:first-child,th:first-child{position:sticky;left:0;background:#fff;z-index:1}th:first-child{background:#f4f4f4}th{text-align:left}.wide{overflow-x:auto}th.asc::after{content:' ▲'}th.desc::after{content:' ▼'}\
 figure{margin:1em 0}figure svg{max-width:100%;height:auto}code{background:#f4f4f4;padding:0 .2em}\
 .meta{color:#555;font-size:.9em}";
