@@ -1,5 +1,6 @@
 //! `packsim compare`: run an experiment grid and write the comparison report.
 
+use super::parse_jobs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -67,7 +68,7 @@ pub(crate) struct Args {
     #[arg(long)]
     fresh: bool,
     /// Simulations run at once [default: the number of cores].
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', value_parser = parse_jobs)]
     jobs: Option<usize>,
     /// Stop after this many new runs (to try resuming).
     #[arg(long, hide = true)]

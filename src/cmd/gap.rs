@@ -1,5 +1,6 @@
 //! `packsim gap`: policies over instance suites with known optima, beside published heuristics.
 
+use super::parse_jobs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -36,7 +37,7 @@ pub(crate) struct Args {
     #[arg(long, short = 'o', default_value = "packsim-gap")]
     out: PathBuf,
     /// Instances packed at once [default: the number of cores].
-    #[arg(long, short = 'j')]
+    #[arg(long, short = 'j', value_parser = parse_jobs)]
     jobs: Option<usize>,
 }
 

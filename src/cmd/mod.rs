@@ -32,3 +32,12 @@ pub(crate) fn progress_target() -> indicatif::ProgressDrawTarget {
         indicatif::ProgressDrawTarget::stderr()
     }
 }
+
+/// `--jobs`: 1 or more (0 was silently taken as 1).
+pub(crate) fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("0 jobs would run nothing: give 1 or more (the default is the number of cores)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{text}` is not a number of jobs")),
+    }
+}

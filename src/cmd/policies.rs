@@ -19,8 +19,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let all = Kind::all();
     let mut out = std::io::stdout().lock();
     if let Some(name) = &args.name {
-        let kind = Kind::from_name(name)
-            .ok_or_else(|| anyhow::anyhow!("unknown policy `{name}`; `packsim policies` lists them all"))?;
+        // A spec's options (`best-fit@sample=2`) and sums explain their kinds.
+        let kind = packing::policy::parse_kind(name.split('@').next().unwrap_or(name).trim())?;
         writeln!(
             out,
             "{kind}  [{}]\n\n{}",

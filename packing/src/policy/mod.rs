@@ -542,7 +542,8 @@ fn default_weights(kind: Kind, schema: &Schema) -> Result<Weights, Error> {
     }
 }
 
-fn parse_kind(name: &str) -> Result<Kind, Error> {
+/// The built-in kind named `name`, or an error with a "did you mean" hint.
+pub fn parse_kind(name: &str) -> Result<Kind, Error> {
     Kind::from_name(name).ok_or_else(|| {
         let suggestion = Kind::all()
             .into_iter()
