@@ -396,6 +396,77 @@ impl Framework {
     }
 }
 
+/// A protocol warning (reconnects, rejected calls), said when the connection is verbose.
+fn warn_if(verbose: bool, message: &str) {
+    if verbose {
+        eprintln!("packsim live: {message}");
+    }
+}
+
+/// Whether the master can be reached: since when the framework has been without a subscription,
+/// the tries that failed since, and when to give up.
+struct Reach {
+    timeout: Option<Duration>,
+    unsubscribed_since: Duration,
+    failed_tries: u32,
+    last_failure: String,
+}
+
+impl Reach {
+    fn new(timeout: Option<Duration>) -> Reach {
+        Reach {
+            timeout,
+            unsubscribed_since: Duration::ZERO,
+            failed_tries: 0,
+            last_failure: String::from("no answer yet"),
+        }
+    }
+
+    /// Subscribed at `now` (or just lost a subscription): the clock starts again.
+    fn subscribed(&mut self, now: Duration) {
+        self.unsubscribed_since = now;
+        self.failed_tries = 0;
+    }
+
+    /// When to give up, if ever.
+    fn give_up_at(&self) -> Option<Duration> {
+        self.timeout.map(|l| self.unsubscribed_since + l)
+    }
+
+    /// A try failed because of `why`; the next is in `retry`. Said on stderr (tracing) every
+    /// time; an error once the timeout has passed.
+    fn failed(&mut self, now: Duration, why: String, retry: Duration, master: &str) -> Result<(), Error> {
+        self.failed_tries += 1;
+        self.last_failure = why;
+        if self.give_up_at().is_some_and(|at| now >= at) {
+            return Err(self.give_up(master));
+        }
+        tracing::warn!(
+            "master {master}: {}; try {} failed, next in {:.1} s{}",
+            self.last_failure,
+            self.failed_tries,
+            retry.as_secs_f64(),
+            self.timeout
+                .map(|l| format!(", giving up after {:.0} s", l.as_secs_f64()))
+                .unwrap_or_default()
+        );
+        Ok(())
+    }
+
+    fn give_up(&self, master: &str) -> Error {
+        Error::Master {
+            master: master.to_string(),
+            reason: format!(
+                "could not subscribe in {:.0} s ({} tries; the last: {}); check the address, or give \
+                 a longer --connect-timeout",
+                self.timeout.unwrap_or_default().as_secs_f64(),
+                self.failed_tries,
+                self.last_failure
+            ),
+        }
+    }
+}
+
 async fn drive(
     mut core: Core,
     conn: Connection,
@@ -412,28 +483,12 @@ async fn drive(
     let mut stream_id: Option<String> = None;
     let mut waiters: BTreeMap<String, Vec<oneshot::Sender<Outcome>>> = BTreeMap::new();
     let mut commands_open = true;
-    let warn = |m: String| {
-        if conn.verbose {
-            eprintln!("packsim live: {m}");
-        }
-    };
+    let warn = |m: String| warn_if(conn.verbose, &m);
     core.start(now());
-    // Since when the framework has been without a subscription, and how many tries failed.
-    let mut unsubscribed_since = Duration::ZERO;
-    let mut failed_tries = 0u32;
-    let mut last_failure = String::from("no answer yet");
-    let give_up = |tries: u32, last: &str, limit: Duration| Error::Master {
-        master: http.master(),
-        reason: format!(
-            "could not subscribe in {:.0} s ({tries} tries; the last: {last}); check the address, \
-             or give a longer --connect-timeout",
-            limit.as_secs_f64()
-        ),
-    };
+    let mut reach = Reach::new(conn.connect_timeout);
     loop {
         if core.is_subscribed() {
-            unsubscribed_since = now();
-            failed_tries = 0;
+            reach.subscribed(now());
         }
         if core.take_dirty() {
             if let Some(p) = &conn.state_file {
@@ -492,9 +547,7 @@ async fn drive(
             });
         }
         // While unsubscribed, wake up at the give-up time too.
-        let give_up_at = (!core.is_subscribed())
-            .then(|| conn.connect_timeout.map(|l| unsubscribed_since + l))
-            .flatten();
+        let give_up_at = (!core.is_subscribed()).then(|| reach.give_up_at()).flatten();
         let deadline = match (core.next_deadline(), give_up_at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -536,25 +589,11 @@ async fn drive(
                         core.on_disconnected(now());
                         if was_subscribed {
                             warn(format!("subscription ended: {why}"));
-                            unsubscribed_since = now();
-                            continue;
+                            reach.subscribed(now());
+                        } else {
+                            let retry = core.next_deadline().map_or(Duration::ZERO, |d| d.saturating_sub(now()));
+                            reach.failed(now(), why, retry, &http.master())?;
                         }
-                        // Every failed try is said (on stderr, through tracing), with the wait
-                        // before the next one, and the run gives up after the timeout.
-                        failed_tries += 1;
-                        let waited = now().saturating_sub(unsubscribed_since);
-                        if let Some(limit) = conn.connect_timeout.filter(|&l| waited >= l) {
-                            return Err(give_up(failed_tries, &why, limit));
-                        }
-                        let retry = core.next_deadline().map_or(0.0, |d| d.saturating_sub(now()).as_secs_f64());
-                        tracing::warn!(
-                            "master {}: {why}; try {failed_tries} failed, next in {retry:.1} s{}",
-                            http.master(),
-                            conn.connect_timeout
-                                .map(|l| format!(", giving up after {:.0} s", l.as_secs_f64()))
-                                .unwrap_or_default()
-                        );
-                        last_failure = why;
                     }
                 },
                 Msg::Stream { .. } => {}
@@ -564,13 +603,11 @@ async fn drive(
                 }
             },
             () = sleep => {
-                if let Some(limit) = conn.connect_timeout {
-                    if give_up_at.is_some_and(|at| now() >= at) && !core.is_subscribed() {
-                        if let Some(s) = stream.take() {
-                            s.abort();
-                        }
-                        return Err(give_up(failed_tries, &last_failure, limit));
+                if give_up_at.is_some_and(|at| now() >= at) && !core.is_subscribed() {
+                    if let Some(s) = stream.take() {
+                        s.abort();
                     }
+                    return Err(reach.give_up(&http.master()));
                 }
                 core.tick(now());
             }

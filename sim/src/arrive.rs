@@ -53,25 +53,8 @@ pub(crate) fn run(
             "no task asks for `{dim_name}`, so its demand can never reach the target"
         )));
     }
-    // Refuse what cannot be honoured before allocating: the number of tasks the target takes,
-    // from the mean demand of the workload's tasks (what sampling with replacement draws).
-    let mean: f64 = workload
-        .tasks
-        .iter()
-        .map(|t| t.demand.get(dim).copied().unwrap_or(0) as f64)
-        .sum::<f64>()
-        / workload.tasks.len() as f64;
     let goal = spec.target * capacity as f64;
-    let expected = goal / mean;
-    if !(spec.target.is_finite() && spec.target > 0.0) || expected > MAX_SAMPLED as f64 {
-        return Err(Error::Workload(format!(
-            "a target of {} × the `{dim_name}` capacity would sample about {expected:.3e} tasks; \
-             the arrive-only replay samples at most {MAX_SAMPLED} (choose a target above 0 and \
-             at most {:.3})",
-            spec.target,
-            MAX_SAMPLED as f64 * mean / capacity as f64
-        )));
-    }
+    check_target(workload, dim, &dim_name, spec.target, capacity)?;
     let picks = sample(workload, dim, goal, config.seed);
     // The shapes tasks come in, for the stranded-resources measure.
     let mut shapes_src = Vec::new();
@@ -212,4 +195,31 @@ fn sample(workload: &Workload, dim: usize, goal: f64, seed: u64) -> Vec<usize> {
         picks.swap(i, j);
     }
     picks
+}
+
+/// Refuses, before anything is allocated, a target the replay cannot honour: not above zero, or
+/// more tasks than [`MAX_SAMPLED`] (estimated from the workload's mean demand in `dim`, which is
+/// what sampling with replacement draws).
+fn check_target(
+    workload: &Workload,
+    dim: usize,
+    dim_name: &str,
+    target: f64,
+    capacity: u128,
+) -> Result<(), Error> {
+    let mean: f64 = workload
+        .tasks
+        .iter()
+        .map(|t| t.demand.get(dim).copied().unwrap_or(0) as f64)
+        .sum::<f64>()
+        / workload.tasks.len() as f64;
+    let expected = target * capacity as f64 / mean;
+    if !(target.is_finite() && target > 0.0) || expected > MAX_SAMPLED as f64 {
+        return Err(Error::Workload(format!(
+            "a target of {target} × the `{dim_name}` capacity would sample about {expected:.3e} tasks; \
+             the arrive-only replay samples at most {MAX_SAMPLED} (choose a target above 0 and at most {:.3})",
+            MAX_SAMPLED as f64 * mean / capacity as f64
+        )));
+    }
+    Ok(())
 }
