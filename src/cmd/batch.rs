@@ -24,12 +24,14 @@ Examples:
 The task list is a TaskGroupInfo-style JSON object, {\"tasks\": [TaskInfo, ...]}, in the Mesos JSON
 dialect (proto field names); agent_id may be empty. Exit status: 0 when every task finished, 1
 otherwise (the table says which did not and why).")]
+/// Every multi-word option also answers to mesos-batch's underscore spelling (`--task_list`,
+/// `--kill_after`, ...), so existing mesos-batch scripts run unchanged.
 pub(crate) struct Args {
     /// The Mesos master, HOST:PORT.
     #[arg(long, value_name = "HOST:PORT")]
     master: String,
     /// The tasks: a file path (or file:///path) or the JSON itself.
-    #[arg(long, value_name = "FILE|JSON")]
+    #[arg(long, alias = "task_list", value_name = "FILE|JSON")]
     task_list: String,
     /// Placement policy (see `packsim policies`).
     #[arg(long, default_value = "first-fit")]
@@ -38,7 +40,7 @@ pub(crate) struct Args {
     #[arg(long)]
     weights: Option<String>,
     /// FrameworkInfo.name.
-    #[arg(long, default_value = "packsim-batch")]
+    #[arg(long, alias = "framework_name", default_value = "packsim-batch")]
     framework_name: String,
     /// The role to run tasks in.
     #[arg(long, default_value = "*")]
@@ -56,40 +58,40 @@ pub(crate) struct Args {
     #[arg(long)]
     checkpoint: bool,
     /// Wire format of calls and events.
-    #[arg(long, default_value = "protobuf", value_parser = ["protobuf", "json"])]
+    #[arg(long, alias = "content_type", default_value = "protobuf", value_parser = ["protobuf", "json"])]
     content_type: String,
     /// Extra FrameworkInfo capabilities, comma separated (e.g. GPU_RESOURCES).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, alias = "framework_capabilities", value_delimiter = ',')]
     framework_capabilities: Vec<String>,
     /// Ask for PARTITION_AWARE (the default).
-    #[arg(long, overrides_with = "no_partition_aware")]
+    #[arg(long, alias = "partition_aware", overrides_with = "no_partition_aware")]
     partition_aware: bool,
     /// Do not ask for PARTITION_AWARE (lost tasks are TASK_LOST).
-    #[arg(long)]
+    #[arg(long, alias = "no_partition_aware")]
     no_partition_aware: bool,
     /// Kill each task this long after it was launched (e.g. 30s, 5m).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, alias = "kill_after", value_parser = parse_duration)]
     kill_after: Option<Duration>,
     /// Relaunches after an infrastructure failure (LOST, DROPPED, GONE, agent lost).
     #[arg(long, default_value_t = 3)]
     retries: u32,
     /// Refusal sent with declined offers, seconds.
-    #[arg(long, default_value_t = 3600.0)]
+    #[arg(long, alias = "decline_refuse", default_value_t = 3600.0)]
     decline_refuse: f64,
     /// How long the master keeps the framework's tasks if packsim disconnects.
-    #[arg(long, value_parser = parse_duration, default_value = "1h")]
+    #[arg(long, alias = "failover_timeout", value_parser = parse_duration, default_value = "1h")]
     failover_timeout: Duration,
     /// Report a task unschedulable when no agent offered enough for it for this long.
-    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    #[arg(long, alias = "unschedulable_after", value_parser = parse_duration, default_value = "60s")]
     unschedulable_after: Duration,
     /// Give up when the master cannot be subscribed to for this long (from the start, or since
     /// the framework was last subscribed), and exit non-zero; each failed try is reported on
     /// stderr with the wait before the next. 0 retries for ever.
-    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    #[arg(long, alias = "connect_timeout", value_parser = parse_duration, default_value = "60s")]
     connect_timeout: Duration,
     /// Save progress here; a restarted `packsim batch` with the same file resumes the same
     /// framework and tasks instead of starting over.
-    #[arg(long)]
+    #[arg(long, alias = "state_file")]
     state_file: Option<PathBuf>,
 }
 

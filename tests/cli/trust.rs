@@ -303,3 +303,25 @@ fn an_unreachable_master_is_reported_and_given_up_on() {
         started.elapsed()
     );
 }
+
+/// mesos-batch's underscore spellings are accepted, so its scripts run unchanged (they were
+/// rejected as unknown options).
+#[test]
+fn mesos_batch_underscore_options_are_accepted() {
+    let o = packsim(&[
+        "batch",
+        "--master",
+        "127.0.0.1:1",
+        "--task_list",
+        example("tasks.json").to_str().unwrap(),
+        "--framework_name",
+        "old-script",
+        "--kill_after",
+        "3s",
+        "--connect_timeout",
+        "1s",
+    ]);
+    let err = stderr(&o);
+    assert!(!err.contains("unexpected argument"), "{err}");
+    assert!(err.contains("could not subscribe in 1 s"), "{err}");
+}
