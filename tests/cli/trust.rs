@@ -325,3 +325,28 @@ fn mesos_batch_underscore_options_are_accepted() {
     assert!(!err.contains("unexpected argument"), "{err}");
     assert!(err.contains("could not subscribe in 1 s"), "{err}");
 }
+
+/// A master address that cannot be one is an error at once (`--master 'not a host'` panicked and
+/// then hung; `http://http://...` retried for ever).
+#[test]
+fn a_master_that_cannot_be_one_is_an_error_at_once() {
+    for (master, needle) in [
+        ("not a host", "is not a host name"),
+        ("http://http://127.0.0.1:5050", "repeats its scheme"),
+        ("zk://127.0.0.1:2181/mesos", "ZooKeeper"),
+    ] {
+        let o = packsim(&[
+            "batch",
+            "--master",
+            master,
+            "--task-list",
+            example("tasks.json").to_str().unwrap(),
+        ]);
+        assert!(!o.status.success());
+        let err = stderr(&o);
+        assert!(
+            err.contains(needle) && !err.contains("panicked"),
+            "{master}: {err}"
+        );
+    }
+}
