@@ -156,6 +156,8 @@ enum StreamItem {
     Opened(String),
     Event(Box<Event>),
     Ended(String),
+    /// An answer no retry can change (authentication needed, not a Mesos master).
+    Refused(String),
 }
 
 async fn subscribe(http: Http, call: Call, generation: u64, tx: mpsc::UnboundedSender<Msg>) {
@@ -183,10 +185,21 @@ async fn subscribe(http: Http, call: Call, generation: u64, tx: mpsc::UnboundedS
     }
     if status != StatusCode::OK {
         let body = read_body(response.into_body()).await;
-        return send(StreamItem::Ended(format!(
-            "SUBSCRIBE answered {status}: {}",
-            String::from_utf8_lossy(&body)
-        )));
+        let body = String::from_utf8_lossy(&body);
+        return send(match status.as_u16() {
+            401 if http.auth.is_none() => StreamItem::Refused(
+                "the master requires authentication (401): give --principal and --secret".into(),
+            ),
+            401 => StreamItem::Refused(format!(
+                "the master refused the credentials (401): check --principal and --secret ({})",
+                body.trim()
+            )),
+            404 | 405 | 501 => StreamItem::Refused(format!(
+                "SUBSCRIBE answered {status}: this server does not serve the Mesos V1 scheduler API \
+                 at /api/v1/scheduler; is it a Mesos master?"
+            )),
+            _ => StreamItem::Ended(format!("SUBSCRIBE answered {status}: {body}")),
+        });
     }
     let Some(stream_id) = response
         .headers()
@@ -670,6 +683,7 @@ async fn drive(
                         }
                         core.on_event(now(), *e);
                     }
+                    StreamItem::Refused(reason) => return Err(Error::Master { master: http.master(), reason }),
                     StreamItem::Ended(why) => {
                         let was_subscribed = core.is_subscribed();
                         stream = None;

@@ -350,3 +350,55 @@ fn a_master_that_cannot_be_one_is_an_error_at_once() {
         );
     }
 }
+
+/// A loopback HTTP server that answers every request with `status` (and closes), for as long as
+/// the test runs; its address.
+fn answering(status: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(50) {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut stream, &mut buf);
+            let answer = format!(
+                "HTTP/1.1 {status}\r\nWWW-Authenticate: Basic realm=\"mesos\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
+        }
+    });
+    addr
+}
+
+/// A master that wants credentials, or a server that is not a Mesos master, ends the run at once
+/// with what to do (both retried silently for ever).
+#[test]
+fn refusals_no_retry_can_change_end_the_run_at_once() {
+    let tasks = example("tasks.json");
+    let run = |master: &str, extra: &[&str]| {
+        let mut args = vec![
+            "batch",
+            "--master",
+            master,
+            "--task-list",
+            tasks.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let started = std::time::Instant::now();
+        let o = packsim(&args);
+        assert!(!o.status.success());
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        stderr(&o)
+    };
+    let auth = answering("401 Unauthorized");
+    let err = run(&auth, &[]);
+    assert!(
+        err.contains("requires authentication (401): give --principal and --secret"),
+        "{err}"
+    );
+    let err = run(&auth, &["--principal", "p", "--secret", "s"]);
+    assert!(err.contains("refused the credentials (401)"), "{err}");
+    let plain = answering("501 Not Implemented");
+    let err = run(&plain, &[]);
+    assert!(err.contains("does not serve the Mesos V1 scheduler API"), "{err}");
+}
