@@ -636,11 +636,13 @@ async fn drive(
             }
         }
         if done {
+            // The last calls (the final ACKNOWLEDGEs, TEARDOWN) go out while the subscription is
+            // still open: closed first, the master answered them 403 and kept the framework.
+            drop(call_tx);
+            let _ = caller_task.await;
             if let Some(s) = stream.take() {
                 s.abort();
             }
-            drop(call_tx);
-            let _ = caller_task.await;
             return Ok(Summary {
                 framework_id: core.framework_id().map(str::to_string),
                 outcomes: core.outcomes().into_iter().flatten().cloned().collect(),

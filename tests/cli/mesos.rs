@@ -89,6 +89,22 @@ fn batch_runs_the_example_task_list_and_prints_the_table() {
         assert!(o.status.success(), "{out}\n{}", text(&o.stderr));
         assert_eq!(out.matches("TASK_FINISHED").count(), 4, "{out}");
         assert!(out.contains("4 of 4 tasks finished"), "{out}");
+        // The framework is torn down when the batch ends: the master lists it as completed,
+        // not as an inactive framework waiting out its failover timeout (issue 27).
+        let id = out
+            .lines()
+            .find_map(|l| l.strip_prefix("framework "))
+            .expect("the framework id is printed")
+            .trim()
+            .to_string();
+        let state = get_json(&m, "/state");
+        let listed = |key: &str| {
+            state[key]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|f| f["id"].as_str() == Some(id.as_str())))
+        };
+        assert!(listed("completed_frameworks"), "{id} not completed ({ct})");
+        assert!(!listed("frameworks"), "{id} still registered ({ct})");
     }
 }
 
