@@ -93,7 +93,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    cmd::set_quiet(cli.quiet, cli.verbose);
+    cmd::set_verbosity(cli.quiet, cli.verbose);
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => tracing::Level::ERROR,
         (false, 0) => tracing::Level::WARN,

@@ -94,6 +94,7 @@ pub fn place(
     capacity: impl Fn(&Bin) -> Vec<u64>,
     demands: &[Vec<u64>],
 ) -> Result<Vec<Option<usize>>, packing::Error> {
+    // Checked before the empty case too, so a policy is refused whatever the offers.
     policy.check_batch()?;
     if bins.is_empty() || demands.is_empty() {
         return Ok(vec![None; demands.len()]);

@@ -49,7 +49,7 @@ pub fn colour(i: usize) -> RGBColor {
         RGBColor(0, 0, 0),
         RGBColor(0, 95, 60),
         RGBColor(255, 215, 0),
-        RGBColor(90, 0, 140),
+        RGBColor(200, 0, 200),
     ];
     P[i % P.len()]
 }
@@ -302,6 +302,42 @@ pub fn inline(svg: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_palette_has_no_near_duplicates() {
+        // Every pair of the 14 colours lies at least 75 apart in RGB, as far as Tableau's own blue
+        // and cyan (76): the former palette had brown (140,86,75) 67 from its grey, which also
+        // looked like a muted line.
+        for i in 0..14 {
+            for j in 0..i {
+                let (a, b) = (colour(i), colour(j));
+                let d = [(a.0, b.0), (a.1, b.1), (a.2, b.2)]
+                    .iter()
+                    .map(|&(x, y)| f64::from(i32::from(x) - i32::from(y)).powi(2))
+                    .sum::<f64>()
+                    .sqrt();
+                assert!(d >= 75.0, "colours {j} and {i}: {b:?} and {a:?} are {d:.0} apart");
+            }
+        }
+    }
+
+    #[test]
+    fn a_ranking_axis_spans_the_values_not_zero() {
+        let bar = |name: &str, mean: f64| Bar {
+            name: name.into(),
+            mean,
+            low: mean - 0.002,
+            high: mean + 0.002,
+        };
+        let svg = bars("r", "v", &[(bar("a", 0.95), 0), (bar("b", 0.94), 1)]);
+        // Every tick label is near the values, none at zero: a point's difference shows (bars
+        // from zero put 0.94 and 0.95 within a pixel of each other).
+        let ticks: Vec<f64> = svg.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        assert!(
+            ticks.len() >= 3 && ticks.iter().all(|&v| v > 0.9 && v < 1.0),
+            "{ticks:?}"
+        );
+    }
 
     #[test]
     fn charts_are_svg_with_their_labels() {

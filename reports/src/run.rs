@@ -136,16 +136,13 @@ fn hash_path(h: &mut Fnv1a, path: &Path) -> Result<(), Error> {
 
 /// `specs` with their input fingerprints (each distinct workload and cluster hashed once).
 pub fn fingerprinted(specs: &[RunSpec], options: &RunOptions) -> Result<Vec<RunSpec>, Error> {
-    let mut known: BTreeMap<(String, String, bool), String> = BTreeMap::new();
+    // The fingerprint depends on the workload and the cluster alone (a synthetic workload reads
+    // no file: its fingerprint is the version and the options).
+    let mut known: BTreeMap<(String, String), String> = BTreeMap::new();
     specs
         .iter()
         .map(|s| {
-            // A synthetic workload's inputs are its name and seed, already in the id.
-            let key = (
-                s.workload.clone(),
-                s.cluster.clone(),
-                s.workload.starts_with("synthetic:"),
-            );
+            let key = (s.workload.clone(), s.cluster.clone());
             let inputs = match known.get(&key) {
                 Some(f) => f.clone(),
                 None => {

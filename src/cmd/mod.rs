@@ -14,7 +14,7 @@ static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new
 static VERBOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
 
 /// `-q`: no progress bars and no notes on stderr; `-v` (repeated): more on stderr.
-pub(crate) fn set_quiet(quiet: bool, verbose: u8) {
+pub(crate) fn set_verbosity(quiet: bool, verbose: u8) {
     QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
     VERBOSE.store(verbose, std::sync::atomic::Ordering::Relaxed);
 }

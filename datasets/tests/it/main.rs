@@ -5,6 +5,7 @@ mod batch;
 mod fixtures;
 mod memory;
 mod real;
+mod synthetic;
 
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;

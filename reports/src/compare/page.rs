@@ -171,20 +171,29 @@ fn line(name: String, points: Vec<(f64, f64)>) -> Line {
 /// keep their colours and the others are drawn thin and grey (still listed in the legend), so
 /// that a dozen overlapping lines do not hide the ones that matter. Returns the caption's note.
 fn highlight(lines: &mut [(Line, usize)], g: &GroupSummary) -> &'static str {
-    let measured = lines.iter().filter(|(l, _)| !l.dashed).count();
-    if measured <= CROWDED {
-        return "";
-    }
     let top: Vec<&str> = g
         .ranking
         .iter()
         .take(HIGHLIGHTED)
         .map(|r| r.policy.as_str())
         .collect();
+    if mute_all_but(lines, &top) {
+        "; top 3 by rank in colour"
+    } else {
+        ""
+    }
+}
+
+/// Mutes the measured lines not named in `top` when there are more than [`CROWDED`]; true when
+/// it did.
+fn mute_all_but(lines: &mut [(Line, usize)], top: &[&str]) -> bool {
+    if lines.iter().filter(|(l, _)| !l.dashed).count() <= CROWDED {
+        return false;
+    }
     for (l, _) in lines.iter_mut().filter(|(l, _)| !l.dashed) {
         l.muted = !top.contains(&l.name.as_str());
     }
-    "; top 3 by rank in colour"
+    true
 }
 
 /// More measured lines than this in one chart, and only the top ones keep their colours.
@@ -503,4 +512,36 @@ fn wait_cdf(w: &mut Writer<'_>, g: &GroupSummary, slug: &str) -> Result<(), Erro
         &lines,
     );
     w.figure(&format!("plots/wait-cdf-{slug}.svg"), &svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crowded_charts_keep_the_top_policies_in_colour() {
+        let mut lines: Vec<(Line, usize)> = (0..8).map(|i| (line(format!("p{i}"), Vec::new()), i)).collect();
+        lines.push((
+            Line {
+                dashed: true,
+                ..line("bound".into(), Vec::new())
+            },
+            0,
+        ));
+        assert!(mute_all_but(&mut lines, &["p3", "p0", "p5"]));
+        let muted: Vec<&str> = lines
+            .iter()
+            .filter(|(l, _)| l.muted)
+            .map(|(l, _)| l.name.as_str())
+            .collect();
+        assert_eq!(
+            muted,
+            ["p1", "p2", "p4", "p6", "p7"],
+            "a reference line is never muted"
+        );
+        // Six lines are not crowded: all keep their colours.
+        let mut few: Vec<(Line, usize)> = (0..6).map(|i| (line(format!("p{i}"), Vec::new()), i)).collect();
+        assert!(!mute_all_but(&mut few, &["p0"]));
+        assert!(few.iter().all(|(l, _)| !l.muted));
+    }
 }
