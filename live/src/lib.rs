@@ -11,6 +11,7 @@
 //! - [`tasks`]: mesos-batch task lists (`{"tasks": [TaskInfo...]}`) and their demands.
 //! - [`offers`]: offers → bins per (agent, role), placements → ACCEPT with carved resources.
 //! - [`protocol`]: subscription, reconciliation, retries, kill-after, suppress/revive, teardown.
+//! - [`state`]: what survives a restart, and the state file (an append-only journal) keeping it.
 //!
 //! The emulated master that frameworks (this one included) can be tested against is the `master`
 //! crate; the two share only the wire layer (`proto`) and `packing`'s resource conversions.
@@ -34,9 +35,11 @@
 pub mod offers;
 pub mod protocol;
 pub mod shell;
+pub mod state;
 pub mod tasks;
 
-pub use crate::protocol::{Action, Config, Core, FinalState, Outcome, Progress, Snapshot};
+pub use crate::protocol::{Action, Config, Core, FinalState, Outcome, Progress, Stop};
+pub use crate::state::Snapshot;
 pub use shell::{Connection, Framework, TaskHandle};
 pub use tasks::{TaskSpec, parse_task_list};
 
@@ -69,7 +72,7 @@ pub enum Error {
     /// A policy that cannot place batches of offers (see `packing::Policy::check_batch`).
     #[error("policy: {0}")]
     Policy(String),
-    /// The framework's driver stopped before the task's outcome was known.
-    #[error("the framework stopped before the task finished")]
-    Stopped,
+    /// The framework's driver stopped before the task's outcome was known; says why.
+    #[error("the framework stopped before the task finished: {0}")]
+    Stopped(String),
 }

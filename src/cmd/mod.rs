@@ -24,6 +24,11 @@ pub(crate) fn verbosity() -> u8 {
     VERBOSE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Whether `-q` was given.
+pub(crate) fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Where progress bars draw: stderr, or nowhere with `-q`.
 pub(crate) fn progress_target() -> indicatif::ProgressDrawTarget {
     if QUIET.load(std::sync::atomic::Ordering::Relaxed) {

@@ -147,8 +147,8 @@ fn by_live(s: &Snapshot, spec: &str) -> Vec<Option<usize>> {
             ..Offer::default()
         })
         .collect();
-    let bins = live::offers::bins(&offers);
     let schema = live::tasks::schema();
+    let bins = live::offers::bins(&offers, &schema);
     let policy = Policy::parse(spec, &schema).unwrap().with_seed(7);
     let demands: Vec<Vec<u64>> = s.tasks.iter().map(|&(c, m)| vec![c, 1000 * m, 0, 0, 0]).collect();
     live::offers::place(&policy, &bins, |b| b.free.clone(), &demands).unwrap()

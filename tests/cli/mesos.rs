@@ -143,20 +143,14 @@ fn a_restarted_batch_resumes_its_framework_and_runs_each_task_once() {
             start.elapsed() < Duration::from_secs(30),
             "tasks were not launched in 30 s"
         );
-        if let Ok(bytes) = std::fs::read(&state) {
-            if let Ok(s) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                let tasks = s["tasks"].as_array().unwrap();
-                if tasks.iter().all(|t| t["launched"] == true) {
-                    break;
-                }
-            }
+        if all_launched(&state) {
+            break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     first.kill().unwrap();
     first.wait().unwrap();
-    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
-    let framework = saved["framework_id"].as_str().unwrap().to_string();
+    let framework = live::state::load(&state).unwrap().unwrap().framework_id.unwrap();
 
     let o = packsim(&args);
     let out = text(&o.stdout);
@@ -198,6 +192,285 @@ fn a_restarted_batch_resumes_its_framework_and_runs_each_task_once() {
         seen,
         vec![finished("r0"), finished("r1"), finished("r2")],
         "{out}"
+    );
+}
+
+/// Whether the state file says every task is launched.
+fn all_launched(state: &std::path::Path) -> bool {
+    live::state::load(state)
+        .ok()
+        .flatten()
+        .is_some_and(|s| !s.tasks.is_empty() && s.tasks.iter().all(|t| t.record.launched))
+}
+
+/// Starts `packsim batch` with `args`, waits until its state file says every task is launched,
+/// sends `signal`, and returns its exit code and stdout.
+fn signalled_batch(args: &[&str], state: &std::path::Path, signal: &str) -> (Option<i32>, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_packsim"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !all_launched(state) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "tasks not launched in 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let killed = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    let out = text(&o.stdout);
+    assert!(
+        start.elapsed() < Duration::from_secs(40),
+        "it ended soon after the signal: {out}"
+    );
+    (o.status.code(), out)
+}
+
+/// The tasks a framework has in the master's /state, and whether it is still registered.
+fn framework_tasks(master: &str, id: &str) -> (bool, Vec<(String, String)>) {
+    let state = get_json(master, "/master/state");
+    let find = |key: &str| {
+        state[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == id)
+            .cloned()
+    };
+    let (registered, fw) = match find("frameworks") {
+        Some(f) => (true, f),
+        None => (
+            false,
+            find("completed_frameworks").expect("the master knows the framework"),
+        ),
+    };
+    let mut tasks: Vec<(String, String)> = ["tasks", "completed_tasks"]
+        .iter()
+        .flat_map(|k| fw[*k].as_array().into_iter().flatten())
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().into(),
+                t["state"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    tasks.sort();
+    (registered, tasks)
+}
+
+#[test]
+fn a_signal_tears_the_framework_down_or_detaches_it_for_a_resumed_run() {
+    let Some(m) = master("a_signal_tears_the_framework_down_or_detaches_it_for_a_resumed_run") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let list = r#"{"tasks":[
+        {"name":"g0","task_id":{"value":"g0"},"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":1}}],"command":{"value":"sleep 5"}},
+        {"name":"g1","task_id":{"value":"g1"},"resources":[{"name":"cpus","type":"SCALAR","scalar":{"value":1}}],"command":{"value":"sleep 5"}}]}"#;
+    let run = |state: &std::path::Path, extra: &[&str], signal: &str| {
+        let mut args = vec![
+            "batch",
+            "--master",
+            &m,
+            "--task-list",
+            list,
+            "--state-file",
+            state.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        signalled_batch(&args, state, signal)
+    };
+    let id_in = |out: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix("framework "))
+            .expect("the framework id is printed")
+            .to_string()
+    };
+
+    // SIGTERM (default): the tasks are killed and the framework is gone, at once.
+    let state = dir.path().join("teardown");
+    let (code, out) = run(&state, &[], "TERM");
+    assert_eq!(code, Some(143), "{out}");
+    assert_eq!(out.matches("TASK_KILLED").count(), 2, "{out}");
+    let (registered, tasks) = framework_tasks(&m, &id_in(&out));
+    assert!(!registered, "torn down: {out}");
+    assert!(
+        tasks.iter().all(|(_, s)| s == "TASK_KILLED"),
+        "no task left running: {tasks:?}"
+    );
+
+    // SIGINT with --on-signal detach: the tasks keep running under the framework ...
+    let state = dir.path().join("detach");
+    let (code, out) = run(&state, &["--on-signal", "detach"], "INT");
+    assert_eq!(code, Some(130), "{out}");
+    assert!(out.contains("detached: 2 tasks still run"), "{out}");
+    let id = id_in(&out);
+    let (registered, tasks) = framework_tasks(&m, &id);
+    assert!(registered, "still registered: {out}");
+    let live = ["TASK_STAGING", "TASK_STARTING", "TASK_RUNNING"];
+    assert!(
+        tasks.len() == 2 && tasks.iter().all(|(_, s)| live.contains(&s.as_str())),
+        "{tasks:?}"
+    );
+    // ... and the same command resumes them: each finishes, once, with its whole duration.
+    let o = packsim(&[
+        "batch",
+        "--master",
+        &m,
+        "--task-list",
+        list,
+        "--state-file",
+        state.to_str().unwrap(),
+    ]);
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    assert_eq!(id_in(&out), id);
+    assert_eq!(out.matches("TASK_FINISHED").count(), 2, "{out}");
+    for line in out.lines().filter(|l| l.contains("TASK_FINISHED")) {
+        let secs: f64 = line
+            .split_whitespace()
+            .find_map(|w| w.strip_suffix('s').and_then(|n| n.parse().ok()))
+            .unwrap();
+        assert!(
+            secs >= 4.5,
+            "the duration counts from the launch before the restart: {line}"
+        );
+    }
+    let (registered, _) = framework_tasks(&m, &id);
+    assert!(!registered, "torn down at the end");
+}
+
+/// POSTs a JSON operator call to the master's /api/v1; the status code.
+fn operator(master: &str, body: &serde_json::Value) -> u16 {
+    let body = body.to_string();
+    let mut s = TcpStream::connect(master).unwrap();
+    write!(
+        s,
+        "POST /api/v1 HTTP/1.0\r\nHost: {master}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn volumes_are_never_cut_specific_ports_are_given_and_named_volumes_are_mounted() {
+    let Some(m) = master("volumes_are_never_cut_specific_ports_are_given_and_named_volumes_are_mounted")
+    else {
+        return;
+    };
+    // A 500 MB persistent volume of role `test` on the first agent (the operator API, as an
+    // operator or mesos-batch's reservation step would make it).
+    let agent = get_json(&m, "/master/state")["slaves"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let volume_id = format!("packsim-vol-{}", std::process::id());
+    let reserved = serde_json::json!({"name": "disk", "type": "SCALAR", "scalar": {"value": 500},
+        "reservations": [{"type": "DYNAMIC", "role": "test"}]});
+    let mut volume = reserved.clone();
+    volume["disk"] = serde_json::json!({"persistence": {"id": volume_id},
+        "volume": {"mode": "RW", "container_path": "data"}});
+    let agent_id = serde_json::json!({"value": agent});
+    assert_eq!(
+        operator(
+            &m,
+            &serde_json::json!({"type": "RESERVE_RESOURCES",
+        "reserve_resources": {"agent_id": agent_id, "resources": [reserved]}})
+        ),
+        202
+    );
+    assert_eq!(
+        operator(
+            &m,
+            &serde_json::json!({"type": "CREATE_VOLUMES",
+        "create_volumes": {"agent_id": agent_id, "volumes": [volume]}})
+        ),
+        202
+    );
+
+    // Under role `test`: a task of 700 MB plain disk (once given 200 MB of the volume: TASK_ERROR),
+    // a task naming the volume (it writes there), and one asking for specific ports that checks
+    // what its environment says.
+    let list = serde_json::json!({"tasks": [
+        {"name": "plain", "task_id": {"value": "plain"}, "command": {"value": "true"},
+         "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.5}},
+                       {"name": "disk", "type": "SCALAR", "scalar": {"value": 700}}]},
+        {"name": "writer", "task_id": {"value": "writer"},
+         "command": {"value": "echo hello > data/out.txt && test -s data/out.txt"},
+         "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.5}}, volume]},
+        {"name": "ports", "task_id": {"value": "ports"},
+         "command": {"value": "test \"$PORT0\" = 31500 && test \"$PORT\" = 31500 && test \"$PORTS\" = 31500,31777,31778"},
+         "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.5}},
+                       {"name": "ports", "type": "RANGES", "ranges": {"range": [
+                           {"begin": 31500, "end": 31500}, {"begin": 31777, "end": 31778}]}}]}
+    ]})
+    .to_string();
+    let o = packsim(&[
+        "batch",
+        "--master",
+        &m,
+        "--role",
+        "test",
+        "--task-list",
+        &list,
+        "--json",
+    ]);
+    let out = text(&o.stdout);
+    // Clean up first, so that a failure leaves the master as it was.
+    let mut volume_only =
+        serde_json::from_str::<serde_json::Value>(&list).unwrap()["tasks"][1]["resources"][1].clone();
+    volume_only.as_object_mut().unwrap().remove("allocation_info");
+    operator(
+        &m,
+        &serde_json::json!({"type": "DESTROY_VOLUMES",
+        "destroy_volumes": {"agent_id": agent_id, "volumes": [volume_only]}}),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let reserved = serde_json::json!({"name": "disk", "type": "SCALAR", "scalar": {"value": 500},
+        "reservations": [{"type": "DYNAMIC", "role": "test"}]});
+    operator(
+        &m,
+        &serde_json::json!({"type": "UNRESERVE_RESOURCES",
+        "unreserve_resources": {"agent_id": agent_id, "resources": [reserved]}}),
+    );
+
+    assert!(o.status.success(), "{out}\n{}", text(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let outcome = |id: &str| {
+        summary["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["task_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    for id in ["plain", "writer", "ports"] {
+        assert_eq!(outcome(id)["state"], "TASK_FINISHED", "{out}");
+        assert!(
+            outcome(id)["sandbox"].as_str().unwrap().contains("/runs/"),
+            "{out}"
+        );
+    }
+    assert_eq!(
+        outcome("writer")["agent"],
+        agent.as_str(),
+        "only its agent holds the volume"
+    );
+    assert_eq!(
+        outcome("ports")["ports"],
+        serde_json::json!([31500, 31777, 31778])
     );
 }
 

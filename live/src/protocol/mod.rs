@@ -2,12 +2,22 @@
 //! decision of the adapter is made here and tested without a network; the shell only moves bytes.
 //!
 //! The shell calls [`Core::start`], then feeds [`Core::on_event`], [`Core::on_disconnected`],
-//! [`Core::on_call_failed`], [`Core::submit`] and [`Core::tick`] (at [`Core::next_deadline`]),
-//! persists [`Core::snapshot`] when [`Core::take_dirty`] says so, and executes the
+//! [`Core::on_call_failed`], [`Core::submit`], [`Core::stop`] and [`Core::tick`] (at
+//! [`Core::next_deadline`]), appends [`Core::take_changes`] to its state file, and executes the
 //! [`Action`]s from [`Core::poll_action`] in order. Times are durations since an arbitrary start.
+//!
+//! Every event costs what it changes, not the number of tasks: the books in `ledger` (the queue,
+//! what runs on each agent, the counts, the kill and give-up deadlines, the unsaved changes) are
+//! kept as tasks change phase.
 
+mod config;
+mod ledger;
+mod outcome;
 mod placing;
 mod updates;
+
+pub use config::Config;
+pub use outcome::{FinalState, Outcome, exit_status};
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
@@ -15,135 +25,14 @@ use std::time::Duration;
 use packing::Policy;
 use proto::v1::scheduler::{Call, Event, call, event};
 use proto::v1::{
-    AgentId, Filters, FrameworkId, FrameworkInfo, Offer, TaskId, TaskState, TaskStatus, framework_info,
-    task_status,
+    AgentId, Filters, FrameworkId, FrameworkInfo, Offer, TaskId, TaskInfo, TaskState, TaskStatus,
+    framework_info, task_status,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::offers::{self, Pool};
+use crate::state::{Entry, Snapshot, SnapshotTask, TaskRecord};
 use crate::tasks::{DIMENSIONS, TaskSpec};
-
-/// What the adapter does beyond the policy: mesos-batch's options and the protocol's timers.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// FrameworkInfo.name.
-    pub framework_name: String,
-    /// FrameworkInfo.user, the user tasks run as.
-    pub user: String,
-    /// The role offers are asked for.
-    pub role: String,
-    /// FrameworkInfo.principal (with a secret, the shell also sends HTTP basic auth).
-    pub principal: Option<String>,
-    /// FrameworkInfo.checkpoint: tasks survive an agent restart.
-    pub checkpoint: bool,
-    /// How long the master keeps the framework's tasks after the adapter disconnects.
-    pub failover_timeout: Duration,
-    /// Extra FrameworkInfo.Capability names (MULTI_ROLE, TASK_KILLING_STATE and
-    /// RESERVATION_REFINEMENT are always set; PARTITION_AWARE by `partition_aware`).
-    pub capabilities: Vec<String>,
-    /// Ask for PARTITION_AWARE (TASK_DROPPED/UNREACHABLE/GONE instead of TASK_LOST).
-    pub partition_aware: bool,
-    /// Kill a task this long after it was launched.
-    pub kill_after: Option<Duration>,
-    /// Launch attempts after an infrastructure failure (LOST, DROPPED, GONE, agent failure).
-    pub retries: u32,
-    /// The refusal sent with a DECLINE, seconds.
-    pub decline_refuse: f64,
-    /// The refusal for an accepted offer's unused remainder, seconds (≈0 so packing continues).
-    pub accept_refuse: f64,
-    /// Period of implicit reconciliation.
-    pub reconcile_interval: Duration,
-    /// A queued task larger than every agent's largest offer for this long is reported
-    /// unschedulable instead of waiting for ever.
-    pub unschedulable_after: Duration,
-    /// Tear the framework down once every task is final and no more will come.
-    pub teardown: bool,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            framework_name: "packsim".into(),
-            user: "root".into(),
-            role: "*".into(),
-            principal: None,
-            checkpoint: false,
-            failover_timeout: Duration::from_secs(7 * 24 * 3600),
-            capabilities: Vec::new(),
-            partition_aware: true,
-            kill_after: None,
-            retries: 3,
-            decline_refuse: 3600.0,
-            accept_refuse: 0.0,
-            reconcile_interval: Duration::from_secs(300),
-            unschedulable_after: Duration::from_secs(60),
-            teardown: true,
-        }
-    }
-}
-
-/// How a task ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum FinalState {
-    /// TASK_FINISHED: the command exited 0.
-    Finished,
-    /// TASK_FAILED: the command failed (never retried).
-    Failed,
-    /// TASK_KILLED (by `kill_after` or a KILL).
-    Killed,
-    /// TASK_ERROR: Mesos refused the task as invalid.
-    Error,
-    /// TASK_LOST after every retry.
-    Lost,
-    /// TASK_DROPPED after every retry.
-    Dropped,
-    /// TASK_GONE / TASK_GONE_BY_OPERATOR after every retry.
-    Gone,
-    /// No agent ever offered enough for it.
-    Unschedulable,
-}
-
-impl FinalState {
-    /// Whether the task did what it was asked.
-    pub fn is_success(self) -> bool {
-        self == FinalState::Finished
-    }
-
-    /// The name shown in tables: Mesos's state name, or UNSCHEDULABLE.
-    pub fn name(self) -> &'static str {
-        match self {
-            FinalState::Finished => "TASK_FINISHED",
-            FinalState::Failed => "TASK_FAILED",
-            FinalState::Killed => "TASK_KILLED",
-            FinalState::Error => "TASK_ERROR",
-            FinalState::Lost => "TASK_LOST",
-            FinalState::Dropped => "TASK_DROPPED",
-            FinalState::Gone => "TASK_GONE",
-            FinalState::Unschedulable => "UNSCHEDULABLE",
-        }
-    }
-}
-
-/// A task's one final result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Outcome {
-    /// The task id as submitted.
-    pub task_id: String,
-    /// Where its last attempt ran.
-    pub agent: Option<String>,
-    /// How it ended.
-    pub state: FinalState,
-    /// The exit status, when Mesos reports one ("Command exited with status N").
-    pub exit_status: Option<i32>,
-    /// Mesos's message (or packsim's, for unschedulable and kill-after).
-    pub message: String,
-    /// Mesos's reason name, if any.
-    pub reason: Option<String>,
-    /// Launch attempts made.
-    pub attempts: u32,
-    /// From the last launch to the final update, seconds.
-    pub duration_s: Option<f64>,
-}
 
 /// What the shell must do next, in order.
 #[derive(Clone, Debug, PartialEq)]
@@ -162,6 +51,17 @@ pub enum Action {
     Abort(String),
 }
 
+/// What [`Core::stop`] does with tasks that are not final.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Tear the framework down: Mesos kills its running tasks (reported TASK_KILLED); tasks never
+    /// launched are reported CANCELLED.
+    Teardown,
+    /// Leave the framework and its running tasks to the master (for its failover timeout):
+    /// a run started again with the same state file resumes them.
+    Detach,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 enum Phase {
     Queued,
@@ -173,16 +73,49 @@ enum Phase {
 #[derive(Clone, Debug)]
 struct Task {
     spec: TaskSpec,
+    /// The demand in the core's schema (custom resources included).
+    demand: Vec<u64>,
+    /// The ports of the last attempt.
+    ports: Vec<u64>,
+    /// The last attempt's executor and container, as its status updates name them.
+    executor: Option<String>,
+    container: Option<String>,
     attempt: u32,
     agent: Option<String>,
     phase: Phase,
     queued_at: Duration,
     launched_at: Option<Duration>,
+    /// The launch in wall-clock time (seconds since the Unix epoch), kept across restarts.
+    launched_unix: Option<f64>,
     kill_sent_at: Option<Duration>,
     killed_by_timeout: bool,
+    /// This task's key in `Core::kill_due`, while it has one.
+    kill_due: Option<Duration>,
+    /// This task's key in `Core::give_up_due`, while it has one.
+    give_up_due: Option<Duration>,
 }
 
 impl Task {
+    fn new(spec: TaskSpec, demand: Vec<u64>) -> Task {
+        Task {
+            spec,
+            demand,
+            ports: Vec::new(),
+            executor: None,
+            container: None,
+            attempt: 0,
+            agent: None,
+            phase: Phase::Queued,
+            queued_at: Duration::ZERO,
+            launched_at: None,
+            launched_unix: None,
+            kill_sent_at: None,
+            killed_by_timeout: false,
+            kill_due: None,
+            give_up_due: None,
+        }
+    }
+
     fn mesos_id(&self) -> String {
         mesos_id(self.spec.id(), self.attempt)
     }
@@ -209,30 +142,6 @@ enum Session {
         heartbeat: Duration,
         last_event: Duration,
     },
-}
-
-/// What survives an adapter restart: the framework id and every task's attempt, agent and result.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
-    /// The framework id the master assigned, to re-subscribe as the same framework.
-    pub framework_id: Option<String>,
-    /// Every task in submission order.
-    pub tasks: Vec<SnapshotTask>,
-}
-
-/// One task in a [`Snapshot`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SnapshotTask {
-    /// The TaskInfo as submitted, in the Mesos JSON dialect.
-    pub info: serde_json::Value,
-    /// Attempts made (0 = never launched).
-    pub attempt: u32,
-    /// The agent of the last attempt.
-    pub agent: Option<String>,
-    /// Whether the last attempt was launched and is not final.
-    pub launched: bool,
-    /// The final result, once there is one.
-    pub outcome: Option<Outcome>,
 }
 
 /// Counts of tasks by phase, for progress displays.
@@ -262,6 +171,8 @@ const FATAL_ERRORS: u32 = 3;
 pub struct Core {
     config: Config,
     policy: Policy,
+    /// The policy's schema: [`DIMENSIONS`], then any custom scalar resources.
+    schema: packing::Schema,
     framework_id: Option<String>,
     session: Session,
     backoff: Duration,
@@ -271,6 +182,30 @@ pub struct Core {
     by_user_id: BTreeMap<String, usize>,
     /// Per agent: the most it was ever seen to hold for us (our launched tasks + its offer).
     ceiling: BTreeMap<String, Vec<u64>>,
+    /// The books (see `ledger`): queued tasks in submission order, ...
+    queued: BTreeSet<usize>,
+    /// ... the demand of our launched tasks per agent, ...
+    used: BTreeMap<String, Vec<u64>>,
+    /// ... how many tasks are final and how many of those finished, ...
+    done: usize,
+    succeeded: usize,
+    /// ... when each launched task is to be killed (`--kill-after`) or its KILL resent, ...
+    kill_due: BTreeSet<(Duration, usize)>,
+    /// ... when each queued task is checked against every agent's largest offer, ...
+    give_up_due: BTreeSet<(Duration, usize)>,
+    /// ... queued tasks past that check that some agent could hold (checked again when an
+    /// agent goes away), ...
+    overdue: BTreeSet<usize>,
+    /// ... and what the state file has not seen: tasks from `journaled` on, changed tasks, the
+    /// framework id.
+    journaled: usize,
+    changed: BTreeSet<usize>,
+    framework_changed: bool,
+    /// Seconds since the Unix epoch at time zero (0 until the shell says).
+    wall_zero: f64,
+    /// Counts SUBSCRIBEs: calls are tagged with the subscription they were sent under.
+    subscription: u64,
+    detached: bool,
     suppressed: bool,
     /// A DECLINE with a long filter since the last REVIVE: new work needs a REVIVE.
     filtered: bool,
@@ -280,19 +215,35 @@ pub struct Core {
     implicit_at: Option<Duration>,
     closed: bool,
     done_sent: bool,
-    dirty: bool,
     actions: VecDeque<Action>,
 }
 
 impl Core {
-    /// A core that will place tasks with `policy`, resuming from `snapshot` if given.
+    /// A core that will place tasks with `policy`, resuming from `snapshot` if given. The
+    /// policy's schema is [`crate::tasks::schema`], or [`crate::tasks::schema_with`] custom
+    /// scalar resources.
     pub fn new(config: Config, policy: Policy, snapshot: Option<Snapshot>) -> Result<Core, crate::Error> {
         policy
             .check_batch()
             .map_err(|e| crate::Error::Policy(e.to_string()))?;
+        let schema = policy.schema().clone();
+        let adapters = schema.len() >= DIMENSIONS.len()
+            && DIMENSIONS
+                .iter()
+                .enumerate()
+                .all(|(d, n)| schema.dim(d).name() == *n);
+        if !adapters {
+            return Err(crate::Error::Policy(format!(
+                "the policy's resources are {}; build it on live::tasks::schema() ({}), or \
+                 live::tasks::schema_with(custom resources)",
+                schema.names(),
+                DIMENSIONS.join(", ")
+            )));
+        }
         let mut core = Core {
             config,
             policy,
+            schema,
             framework_id: None,
             session: Session::Disconnected {
                 retry_at: Duration::ZERO,
@@ -303,6 +254,19 @@ impl Core {
             by_mesos_id: BTreeMap::new(),
             by_user_id: BTreeMap::new(),
             ceiling: BTreeMap::new(),
+            queued: BTreeSet::new(),
+            used: BTreeMap::new(),
+            done: 0,
+            succeeded: 0,
+            kill_due: BTreeSet::new(),
+            give_up_due: BTreeSet::new(),
+            overdue: BTreeSet::new(),
+            journaled: 0,
+            changed: BTreeSet::new(),
+            framework_changed: false,
+            wall_zero: 0.0,
+            subscription: 0,
+            detached: false,
             suppressed: false,
             filtered: false,
             unanswered: BTreeSet::new(),
@@ -311,7 +275,6 @@ impl Core {
             implicit_at: None,
             closed: false,
             done_sent: false,
-            dirty: false,
             actions: VecDeque::new(),
         };
         if let Some(s) = snapshot {
@@ -320,30 +283,32 @@ impl Core {
                 let info = proto::json::from_value(t.info)
                     .map_err(|e| crate::Error::State(format!("task {i}: {e}")))?;
                 let spec = TaskSpec::new(info, &format!("tasks[{i}]"))?;
-                let phase = match t.outcome {
+                let demand = spec.demand_in(&core.schema)?;
+                let r = t.record;
+                let mut task = Task::new(spec, demand);
+                task.attempt = r.attempt;
+                task.agent = r.agent;
+                task.launched_unix = r.launched_unix;
+                task.phase = match r.outcome {
                     Some(o) => Phase::Done(o),
-                    None if t.launched => Phase::Launched,
+                    None if r.launched => {
+                        task.launched_at = Some(Duration::ZERO);
+                        Phase::Launched
+                    }
                     None => Phase::Queued,
                 };
-                let idx = core.tasks.len();
-                core.by_user_id.insert(spec.id().to_string(), idx);
-                let task = Task {
-                    spec,
-                    attempt: t.attempt,
-                    agent: t.agent,
-                    phase,
-                    queued_at: Duration::ZERO,
-                    launched_at: t.launched.then_some(Duration::ZERO),
-                    kill_sent_at: None,
-                    killed_by_timeout: false,
-                };
-                if task.attempt > 0 {
-                    core.by_mesos_id.insert(task.mesos_id(), idx);
-                }
-                core.tasks.push(task);
+                core.push_task(task, Duration::ZERO);
             }
+            core.journaled = core.tasks.len();
+            core.changed.clear();
         }
         Ok(core)
+    }
+
+    /// Sets the wall clock: time zero is `unix` seconds since the Unix epoch. Durations of tasks
+    /// launched before a restart are then counted from their launch, not from the restart.
+    pub fn set_wall_clock(&mut self, unix: f64) {
+        self.wall_zero = unix;
     }
 
     /// The framework id, once the master assigned one.
@@ -358,16 +323,31 @@ impl Core {
 
     /// Task counts by phase.
     pub fn progress(&self) -> Progress {
-        let mut p = Progress::default();
-        for t in &self.tasks {
-            match &t.phase {
-                Phase::Queued => p.queued += 1,
-                Phase::Launched => p.running += 1,
-                Phase::Done(o) if o.state.is_success() => p.finished += 1,
-                Phase::Done(_) => p.failed += 1,
-            }
+        Progress {
+            queued: self.queued.len(),
+            running: self.tasks.len() - self.queued.len() - self.done,
+            finished: self.succeeded,
+            failed: self.done - self.succeeded,
         }
-        p
+    }
+
+    /// The number of tasks submitted (and restored).
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// The ids of the tasks that are not final, in submission order.
+    pub fn unfinished(&self) -> Vec<&str> {
+        self.tasks
+            .iter()
+            .filter(|t| !matches!(t.phase, Phase::Done(_)))
+            .map(|t| t.spec.id())
+            .collect()
+    }
+
+    /// Whether the run ended by [`Stop::Detach`]: its unfinished tasks still run.
+    pub fn is_detached(&self) -> bool {
+        self.detached
     }
 
     /// The final outcome of the task submitted as `id`, if it has one.
@@ -389,31 +369,56 @@ impl Core {
             .collect()
     }
 
-    /// The state to persist.
+    /// The whole state, to persist.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             framework_id: self.framework_id.clone(),
-            tasks: self
-                .tasks
-                .iter()
-                .map(|t| SnapshotTask {
-                    info: proto::json::to_value(&t.spec.info),
-                    attempt: t.attempt,
-                    agent: t.agent.clone(),
-                    launched: t.phase == Phase::Launched,
-                    outcome: match &t.phase {
-                        Phase::Done(o) => Some(o.clone()),
-                        _ => None,
-                    },
+            tasks: (0..self.tasks.len())
+                .map(|i| SnapshotTask {
+                    info: proto::json::to_value(&self.tasks[i].spec.info),
+                    record: self.record(i),
                 })
                 .collect(),
         }
     }
 
-    /// True once since the last call if the snapshot changed: persist it before executing the
+    /// What changed since the last call, as state-file lines: append them before executing the
     /// pending actions (so an ACKNOWLEDGE never precedes the state it acknowledges).
-    pub fn take_dirty(&mut self) -> bool {
-        std::mem::take(&mut self.dirty)
+    pub fn take_changes(&mut self) -> Vec<Entry> {
+        let mut out = Vec::new();
+        if std::mem::take(&mut self.framework_changed) {
+            if let Some(id) = &self.framework_id {
+                out.push(Entry::Framework(id.clone()));
+            }
+        }
+        for i in self.journaled..self.tasks.len() {
+            out.push(Entry::Task {
+                i,
+                info: proto::json::to_value(&self.tasks[i].spec.info),
+            });
+        }
+        self.journaled = self.tasks.len();
+        for i in std::mem::take(&mut self.changed) {
+            out.push(Entry::State {
+                i,
+                record: self.record(i),
+            });
+        }
+        out
+    }
+
+    fn record(&self, i: usize) -> TaskRecord {
+        let t = &self.tasks[i];
+        TaskRecord {
+            attempt: t.attempt,
+            agent: t.agent.clone(),
+            launched: t.phase == Phase::Launched,
+            launched_unix: t.launched_unix,
+            outcome: match &t.phase {
+                Phase::Done(o) => Some(o.clone()),
+                _ => None,
+            },
+        }
     }
 
     /// The next action to execute.
@@ -473,6 +478,7 @@ impl Core {
             offer_constraints: None,
         });
         self.session = Session::Subscribing { since: now };
+        self.subscription += 1;
         self.actions.push_back(Action::Subscribe(c));
     }
 
@@ -487,10 +493,18 @@ impl Core {
         self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
     }
 
-    /// A call was answered with an error status (after the shell's own 503 retries).
-    pub fn on_call_failed(&mut self, now: Duration, status: u16) {
+    /// The subscription calls are sent under now: the shell tags each call with it and passes
+    /// it back to [`on_call_failed`](Core::on_call_failed).
+    pub fn subscription(&self) -> u64 {
+        self.subscription
+    }
+
+    /// A call sent under `subscription` was answered with an error status (after the shell's own
+    /// 503 retries). Only the current subscription's failures count: after a reconnect, late
+    /// calls of the old stream are refused (400/403) and say nothing about the new one.
+    pub fn on_call_failed(&mut self, now: Duration, status: u16, subscription: u64) {
         // 403: the master no longer considers us subscribed; anything else is logged by the shell.
-        if status == 403 && self.is_subscribed() {
+        if status == 403 && self.is_subscribed() && subscription == self.subscription {
             self.actions.push_back(Action::Disconnect);
             self.on_disconnected(now);
         }
@@ -501,20 +515,18 @@ impl Core {
         if self.by_user_id.contains_key(spec.id()) {
             return false;
         }
-        let idx = self.tasks.len();
-        self.by_user_id.insert(spec.id().to_string(), idx);
-        self.tasks.push(Task {
-            spec,
-            attempt: 0,
-            agent: None,
-            phase: Phase::Queued,
-            queued_at: now,
-            launched_at: None,
-            kill_sent_at: None,
-            killed_by_timeout: false,
-        });
-        self.dirty = true;
-        self.want_offers();
+        match spec.demand_in(&self.schema) {
+            Ok(demand) => {
+                self.push_task(Task::new(spec, demand), now);
+                self.want_offers();
+            }
+            Err(e) => {
+                let i = self.tasks.len();
+                let zero = vec![0; self.schema.len()];
+                self.push_task(Task::new(spec, zero), now);
+                self.finish(i, FinalState::Error, e.to_string(), None, None, now);
+            }
+        }
         true
     }
 
@@ -522,6 +534,38 @@ impl Core {
     pub fn close(&mut self) {
         self.closed = true;
         self.check_done();
+    }
+
+    /// Ends the run now, before every task is final (an interrupt): see [`Stop`].
+    pub fn stop(&mut self, now: Duration, how: Stop, why: &str) {
+        if self.done_sent {
+            return;
+        }
+        self.closed = true;
+        match how {
+            Stop::Teardown => {
+                let unfinished: Vec<usize> = (0..self.tasks.len())
+                    .filter(|&i| !matches!(self.tasks[i].phase, Phase::Done(_)))
+                    .collect();
+                for i in unfinished {
+                    let (state, message) = if self.tasks[i].phase == Phase::Launched {
+                        (
+                            FinalState::Killed,
+                            format!("{why}: killed by the framework's TEARDOWN"),
+                        )
+                    } else {
+                        (FinalState::Cancelled, format!("{why}: never launched"))
+                    };
+                    self.finish(i, state, message, None, None, now);
+                }
+                self.check_done();
+            }
+            Stop::Detach => {
+                self.detached = true;
+                self.done_sent = true;
+                self.actions.push_back(Action::Done);
+            }
+        }
     }
 
     fn want_offers(&mut self) {
@@ -565,6 +609,7 @@ impl Core {
                     // An agent is gone (no executor id): ask about its tasks; the UPDATEs decide.
                     if let (Some(agent), None) = (f.agent_id, f.executor_id) {
                         self.ceiling.remove(&agent.value);
+                        self.check_overdue(now);
                         let on_agent: Vec<usize> = (0..self.tasks.len())
                             .filter(|&i| {
                                 self.tasks[i].phase == Phase::Launched
@@ -596,8 +641,8 @@ impl Core {
     }
 
     fn on_subscribed(&mut self, now: Duration, s: event::Subscribed) {
+        self.framework_changed |= self.framework_id.as_deref() != Some(s.framework_id.value.as_str());
         self.framework_id = Some(s.framework_id.value);
-        self.dirty = true;
         let heartbeat =
             Duration::from_secs_f64(s.heartbeat_interval_seconds.unwrap_or(15.0).clamp(0.1, 3600.0));
         self.session = Session::Subscribed {
@@ -615,7 +660,7 @@ impl Core {
         self.reconcile_retry = RECONCILE_RETRY_MIN;
         self.reconcile_unanswered(now);
         self.implicit_at = Some(now + self.config.reconcile_interval);
-        if !self.tasks.iter().any(|t| t.phase == Phase::Queued) {
+        if self.queued.is_empty() {
             self.suppress();
         }
         self.check_done();
@@ -623,42 +668,28 @@ impl Core {
 
     /// When [`tick`](Core::tick) should next be called.
     pub fn next_deadline(&self) -> Option<Duration> {
-        let mut d: Vec<Duration> = Vec::new();
-        match &self.session {
-            Session::Disconnected { retry_at } => d.push(*retry_at),
-            Session::Subscribing { since } => d.push(*since + SUBSCRIBE_TIMEOUT),
+        let session = match &self.session {
+            Session::Disconnected { retry_at } => *retry_at,
+            Session::Subscribing { since } => *since + SUBSCRIBE_TIMEOUT,
             Session::Subscribed {
                 heartbeat,
                 last_event,
-            } => d.push(*last_event + *heartbeat * MISSED_HEARTBEATS),
-        }
-        d.extend(self.reconcile_retry_at);
-        d.extend(self.implicit_at);
-        if let Some(k) = self.config.kill_after {
-            for t in self.tasks.iter().filter(|t| t.phase == Phase::Launched) {
-                if let Some(l) = t.launched_at {
-                    d.push(match t.kill_sent_at {
-                        Some(s) => s + KILL_RESEND,
-                        None => l + k,
-                    });
-                }
-            }
-        }
-        if self.tasks.iter().any(|t| t.phase == Phase::Queued) {
-            d.push(
-                self.tasks
-                    .iter()
-                    .filter(|t| t.phase == Phase::Queued)
-                    .map(|t| t.queued_at + self.config.unschedulable_after)
-                    .min()
-                    .unwrap_or_default(),
-            );
-        }
-        d.into_iter().min()
+            } => *last_event + *heartbeat * MISSED_HEARTBEATS,
+        };
+        [
+            Some(session),
+            self.reconcile_retry_at,
+            self.implicit_at,
+            self.kill_due.first().map(|(d, _)| *d),
+            self.give_up_due.first().map(|(d, _)| *d),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The clock reached `now`: re-subscribe, detect lost heartbeats, retry reconciliation, kill
-    /// overdue tasks.
+    /// overdue tasks, give up tasks no agent can hold.
     pub fn tick(&mut self, now: Duration) {
         if self.done_sent {
             return;
@@ -691,38 +722,22 @@ impl Core {
             self.call(c);
             self.implicit_at = Some(now + self.config.reconcile_interval);
         }
-        if let Some(k) = self.config.kill_after {
-            for i in 0..self.tasks.len() {
-                let t = &self.tasks[i];
-                let due = t.phase == Phase::Launched
-                    && match (t.launched_at, t.kill_sent_at) {
-                        (_, Some(s)) => now >= s + KILL_RESEND,
-                        (Some(l), None) => now >= l + k,
-                        (None, None) => false,
-                    };
-                if due {
-                    let mut c = self.base_call(call::Type::Kill);
-                    c.kill = Some(call::Kill {
-                        task_id: TaskId { value: t.mesos_id() },
-                        agent_id: t.agent.clone().map(|value| AgentId { value }),
-                        kill_policy: None,
-                    });
-                    self.call(c);
-                    self.tasks[i].kill_sent_at = Some(now);
-                    self.tasks[i].killed_by_timeout = true;
-                }
+        while let Some(&(due, i)) = self.kill_due.first() {
+            if due > now {
+                break;
             }
+            let t = &self.tasks[i];
+            let mut c = self.base_call(call::Type::Kill);
+            c.kill = Some(call::Kill {
+                task_id: TaskId { value: t.mesos_id() },
+                agent_id: t.agent.clone().map(|value| AgentId { value }),
+                kill_policy: None,
+            });
+            self.call(c);
+            self.tasks[i].kill_sent_at = Some(now);
+            self.tasks[i].killed_by_timeout = true;
+            self.set_kill_due(i, Some(now + KILL_RESEND));
         }
-        self.give_up_unschedulable(now);
+        self.give_up_due_tasks(now);
     }
-}
-
-/// The exit status in a command executor's message ("Command exited with status 3").
-pub fn exit_status(message: &str) -> Option<i32> {
-    let rest = message.split("exited with status ").nth(1)?;
-    let digits: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '-')
-        .collect();
-    digits.parse().ok()
 }

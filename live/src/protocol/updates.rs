@@ -41,15 +41,20 @@ impl Core {
             .and_then(|r| task_status::Reason::try_from(r).ok())
             .map(|r| r.as_str_name().to_string());
         if let Some(a) = &s.agent_id {
-            self.tasks[i].agent = Some(a.value.clone());
+            self.set_agent(i, &a.value);
+        }
+        if let Some(e) = &s.executor_id {
+            self.tasks[i].executor = Some(e.value.clone());
+        }
+        if let Some(c) = s.container_status.as_ref().and_then(|c| c.container_id.as_ref()) {
+            self.tasks[i].container = Some(c.value.clone());
         }
         match s.state() {
             S::TaskStaging | S::TaskStarting | S::TaskRunning | S::TaskKilling | S::TaskUnreachable => {
                 if self.tasks[i].phase == Phase::Queued {
                     // A reconciliation answer for a task we thought queued (after a restart).
-                    self.tasks[i].phase = Phase::Launched;
                     self.tasks[i].launched_at = Some(now);
-                    self.dirty = true;
+                    self.set_phase(i, Phase::Launched, now);
                 }
             }
             S::TaskFinished => self.finish(i, FinalState::Finished, message, reason, None, now),
@@ -77,11 +82,8 @@ impl Core {
                 }
                 if self.tasks[i].attempt <= self.config.retries {
                     // Infrastructure failure: try again on another offer.
-                    let t = &mut self.tasks[i];
-                    t.phase = Phase::Queued;
-                    t.queued_at = now;
-                    t.launched_at = None;
-                    self.dirty = true;
+                    self.tasks[i].launched_at = None;
+                    self.set_phase(i, Phase::Queued, now);
                     self.want_offers();
                 } else {
                     let state = match s.state() {
@@ -104,7 +106,8 @@ impl Core {
         exit: Option<i32>,
         now: Duration,
     ) {
-        let t = &mut self.tasks[i];
+        let wall = self.wall(now);
+        let t = &self.tasks[i];
         let outcome = Outcome {
             task_id: t.spec.id().to_string(),
             agent: t.agent.clone(),
@@ -113,17 +116,23 @@ impl Core {
             message,
             reason,
             attempts: t.attempt,
-            duration_s: t.launched_at.map(|l| now.saturating_sub(l).as_secs_f64()),
+            duration_s: t.launched_unix.map(|l| (wall - l).max(0.0)),
+            ports: t.ports.clone(),
+            sandbox: match (&t.agent, &self.framework_id, &t.executor, &t.container) {
+                (Some(a), Some(f), Some(e), Some(c)) => {
+                    Some(format!("slaves/{a}/frameworks/{f}/executors/{e}/runs/{c}"))
+                }
+                _ => None,
+            },
         };
-        t.phase = Phase::Done(outcome.clone());
+        self.set_phase(i, Phase::Done(outcome.clone()), now);
         self.unanswered.remove(&i);
-        self.dirty = true;
         self.actions.push_back(Action::Outcome(outcome));
         self.check_done();
     }
 
     pub(super) fn check_done(&mut self) {
-        if self.closed && !self.done_sent && self.tasks.iter().all(|t| matches!(t.phase, Phase::Done(_))) {
+        if self.closed && !self.done_sent && self.done == self.tasks.len() {
             self.done_sent = true;
             if self.config.teardown && self.framework_id.is_some() && self.is_subscribed() {
                 let c = self.base_call(call::Type::Teardown);

@@ -319,3 +319,84 @@ fn get(addr: &str, path: &str) -> String {
     s.read_to_string(&mut out).unwrap();
     out
 }
+
+#[test]
+fn gpu_agents_are_offered_only_to_frameworks_that_ask_for_gpus() {
+    runtime().block_on(async {
+        let mut gpu = AgentSpec::new("gpu0", 4.0, 4096.0, 1000.0);
+        gpu.scalars[3] = 2.0;
+        let cpu = AgentSpec::new("cpu0", 4.0, 4096.0, 1000.0);
+        let master = Master::start("127.0.0.1:0", fast_master(), vec![cpu, gpu])
+            .await
+            .unwrap();
+        let config = Config {
+            failover_timeout: Duration::from_secs(60),
+            unschedulable_after: Duration::from_secs(3),
+            ..Config::default()
+        };
+        let policy = || Policy::parse("first-fit", &schema()).unwrap();
+        // Eight 1-cpu tasks from a framework without GPU_RESOURCES: all on the 4-cpu agent
+        // without GPUs (first fit would fill both agents if it were offered both).
+        let conn = Connection::new(master.addr().to_string());
+        let fw = Framework::start(conn, config.clone(), policy()).unwrap();
+        let specs = (0..8)
+            .map(|i| {
+                let id = format!("c{i}");
+                TaskSpec::new(command_task(&id, "sleep 0.2", 1.0, 64.0), &id).unwrap()
+            })
+            .collect();
+        let outcomes: Vec<_> = fw.map(specs, 8).await.into_iter().map(Result::unwrap).collect();
+        fw.finish().await.unwrap();
+        let cpu_agent = outcomes[0].agent.clone();
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| o.state == FinalState::Finished && o.agent == cpu_agent)
+        );
+        // A GPU task through run_batch: GPU_RESOURCES is asked for, and it runs on the GPU agent.
+        let mut info = command_task("g", "true", 1.0, 64.0);
+        info.resources.push(live::tasks::scalar("gpus", 1.0));
+        let summary = live::shell::run_batch(
+            Connection::new(master.addr().to_string()),
+            config,
+            policy(),
+            vec![TaskSpec::new(info, "g").unwrap()],
+            &mut (),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+        let o = &summary.outcomes[0];
+        assert_eq!(o.state, FinalState::Finished, "{o:?}");
+        assert_ne!(o.agent, cpu_agent);
+    });
+}
+
+#[test]
+fn a_task_future_resolves_with_the_reason_when_the_master_cannot_be_reached() {
+    runtime().block_on(async {
+        // A port nobody listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let conn = Connection {
+            connect_timeout: Some(Duration::from_secs(1)),
+            ..Connection::new(format!("127.0.0.1:{port}"))
+        };
+        let fw = Framework::start(
+            conn,
+            Config::default(),
+            Policy::parse("first-fit", &schema()).unwrap(),
+        )
+        .unwrap();
+        let h = fw.submit(TaskSpec::new(command_task("t", "true", 1.0, 64.0), "t").unwrap());
+        let got = tokio::time::timeout(Duration::from_secs(20), h)
+            .await
+            .expect("the future resolves");
+        let e = got.unwrap_err().to_string();
+        assert!(e.contains("could not subscribe in 1 s"), "{e}");
+        assert!(fw.finish().await.is_err());
+    });
+}

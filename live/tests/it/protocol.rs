@@ -385,7 +385,8 @@ fn missed_heartbeats_403_and_error_events_each_lead_to_a_new_subscription() {
     assert_eq!(kinds(&drain(&mut c)), vec!["SUBSCRIBE"]);
     c.on_event(S(76), subscribed("fw"));
     drain(&mut c);
-    c.on_call_failed(S(77), 403);
+    let current = c.subscription();
+    c.on_call_failed(S(77), 403, current);
     assert_eq!(kinds(&drain(&mut c)), vec!["disconnect"]);
     c.tick(S(78));
     assert_eq!(kinds(&drain(&mut c)), vec!["SUBSCRIBE"]);
@@ -434,8 +435,14 @@ fn a_snapshot_restores_tasks_and_the_framework() {
     c.on_event(S(1), offers(vec![offer("o1", "A", 4.0)]));
     drain(&mut c);
     c.on_event(S(2), update("a", "A", TaskState::TaskFinished, true, ""));
-    assert!(c.take_dirty());
-    let snap: live::Snapshot = serde_json::from_str(&serde_json::to_string(&c.snapshot()).unwrap()).unwrap();
+    // The changes since the start, as journal lines, rebuild the same snapshot.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state");
+    let mut journal = live::state::Journal::create(&path, &live::Snapshot::default()).unwrap();
+    journal.append(&c.take_changes()).unwrap();
+    assert!(c.take_changes().is_empty(), "each change is said once");
+    let snap = live::state::load(&path).unwrap().unwrap();
+    assert_eq!(snap, c.snapshot());
 
     let mut r = Core::new(
         Config::default(),
@@ -479,4 +486,99 @@ fn an_agent_failure_reconciles_its_tasks() {
         calls(&a)[0].reconcile.as_ref().unwrap().tasks[0].task_id.value,
         "a"
     );
+}
+
+#[test]
+fn a_late_failure_of_the_old_subscriptions_call_does_not_drop_the_new_one() {
+    let mut c = subscribed_core(Config::default());
+    let old = c.subscription();
+    c.tick(S(75)); // heartbeats missed: a new subscription
+    c.tick(S(76));
+    c.on_event(S(76), subscribed("fw"));
+    drain(&mut c);
+    assert_ne!(c.subscription(), old);
+    // An ACKNOWLEDGE sent with the old Mesos-Stream-Id comes back 403 (or 400) now.
+    c.on_call_failed(S(77), 403, old);
+    c.on_call_failed(S(77), 400, old);
+    assert!(drain(&mut c).is_empty());
+    assert!(c.is_subscribed());
+}
+
+#[test]
+fn a_queued_task_that_fits_somewhere_does_not_make_the_clock_spin() {
+    let mut c = subscribed_core(Config {
+        unschedulable_after: S(30),
+        ..Config::default()
+    });
+    c.submit(S(0), spec("a", 4.0));
+    c.submit(S(0), spec("b", 4.0));
+    c.on_event(S(1), offers(vec![offer("o1", "A", 4.0)]));
+    drain(&mut c);
+    // b waits for a: past its 30 s it is not given up (A can hold it) and asks no early tick.
+    c.tick(S(31));
+    assert!(outcomes(&drain(&mut c)).is_empty());
+    let next = c.next_deadline().unwrap();
+    assert!(next > S(31), "the next deadline {next:?} is not in the past");
+}
+
+#[test]
+fn stopping_tears_down_killing_what_runs_or_detaches_leaving_it() {
+    let run = |how: live::Stop| {
+        let mut c = subscribed_core(Config::default());
+        c.submit(S(0), spec("a", 4.0));
+        c.submit(S(0), spec("b", 4.0));
+        c.on_event(S(1), offers(vec![offer("o1", "A", 4.0)]));
+        drain(&mut c);
+        c.stop(S(2), how, "interrupted (SIGTERM)");
+        (drain(&mut c), c)
+    };
+    let (a, c) = run(live::Stop::Teardown);
+    assert_eq!(
+        kinds(&a),
+        vec!["outcome a TASK_KILLED", "outcome b CANCELLED", "TEARDOWN", "done"]
+    );
+    assert!(outcomes(&a)[0].message.starts_with("interrupted (SIGTERM)"));
+    assert!(!c.is_detached());
+    let (a, c) = run(live::Stop::Detach);
+    assert_eq!(kinds(&a), vec!["done"]);
+    assert!(c.is_detached());
+    assert_eq!(c.unfinished(), vec!["a", "b"]);
+}
+
+#[test]
+fn a_duration_spans_a_restart() {
+    let mut c = subscribed_core(Config::default());
+    c.set_wall_clock(1000.0);
+    c.submit(S(0), spec("a", 1.0));
+    c.on_event(S(1), offers(vec![offer("o1", "A", 4.0)]));
+    drain(&mut c);
+    // Restarted 3 s after the launch, by a process whose clock starts at wall time 1004.
+    let mut r = Core::new(
+        Config::default(),
+        Policy::parse("first-fit", &schema()).unwrap(),
+        Some(c.snapshot()),
+    )
+    .unwrap();
+    r.set_wall_clock(1004.0);
+    r.start(S(0));
+    r.on_event(S(0), subscribed("fw"));
+    r.on_event(S(1), update("a", "A", TaskState::TaskFinished, true, ""));
+    let o = outcomes(&drain(&mut r));
+    assert_eq!(o[0].duration_s, Some(4.0));
+}
+
+#[test]
+fn progress_counts_follow_every_phase_change() {
+    let mut c = subscribed_core(Config::default());
+    for i in 0..3 {
+        c.submit(S(0), spec(&format!("t{i}"), 2.0));
+    }
+    c.on_event(S(1), offers(vec![offer("o1", "A", 4.0)]));
+    drain(&mut c);
+    let p = c.progress();
+    assert_eq!((p.queued, p.running, p.finished, p.failed), (1, 2, 0, 0));
+    c.on_event(S(2), update("t0", "A", TaskState::TaskFinished, true, ""));
+    c.on_event(S(2), update("t1", "A", TaskState::TaskLost, true, ""));
+    let p = c.progress();
+    assert_eq!((p.queued, p.running, p.finished, p.failed), (2, 0, 1, 0));
 }

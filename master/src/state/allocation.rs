@@ -29,8 +29,13 @@ impl MasterState {
     /// Advances to `now`: task transitions, update (re)sends, heartbeats, failover timeouts,
     /// allocation.
     pub fn tick(&mut self, now: Duration) {
-        // Transitions become reliable updates.
-        let keys: Vec<(String, String)> = self.tasks.keys().cloned().collect();
+        // Transitions become reliable updates (only the tasks with one due are visited twice).
+        let keys: Vec<(String, String)> = self
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.script.front().is_some_and(|s| s.0 <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in &keys {
             let agent_id;
             {
@@ -159,6 +164,9 @@ impl MasterState {
             for role in roles {
                 for a in 0..self.agents.len() {
                     if !self.agents[a].active || self.agents[a].free.is_empty() {
+                        continue;
+                    }
+                    if self.agents[a].spec.scalars[3] > 0.0 && !self.frameworks[&fid].gpu_resources {
                         continue;
                     }
                     let free = self.agents[a].free.clone();

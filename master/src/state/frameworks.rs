@@ -65,6 +65,7 @@ impl MasterState {
             old.info = info;
             old.roles = roles;
             old.multi_role = multi_role;
+            old.gpu_resources = caps.contains(&(Cap::GpuResources as i32));
             old.stream = Some(stream.clone());
             old.disconnected_at = None;
             old.suppressed = suppressed;
@@ -79,6 +80,7 @@ impl MasterState {
                     info,
                     roles,
                     multi_role,
+                    gpu_resources: caps.contains(&(Cap::GpuResources as i32)),
                     stream: Some(stream.clone()),
                     disconnected_at: None,
                     last_heartbeat: now,

@@ -59,6 +59,9 @@ struct Framework {
     info: FrameworkInfo,
     roles: Vec<String>,
     multi_role: bool,
+    /// GPU_RESOURCES: without it, agents with GPUs are never offered to it (as the real
+    /// allocator's `--filter_gpu_resources`, on by default).
+    gpu_resources: bool,
     partition_aware: bool,
     killing_state: bool,
     stream: Option<String>,
