@@ -86,8 +86,7 @@ pub fn reserved_for(r: &proto::v1::Resource) -> Option<String> {
         .filter(|role| role != "*")
 }
 
-/// The same schema, built once: offers are converted resource by resource, at thousands of
-/// agents per event.
+/// The same schema, built once (task lists are read task by task).
 pub(crate) fn schema_ref() -> &'static Schema {
     static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
     SCHEMA.get_or_init(|| Schema::uniform(&DIMENSIONS, 3).expect("fixed valid dimensions"))

@@ -162,31 +162,11 @@ fn a_restarted_batch_resumes_its_framework_and_runs_each_task_once() {
     assert_eq!(out.matches("TASK_FINISHED").count(), 3, "{out}");
     assert!(!out.contains("attempts"), "no task was launched twice: {out}");
 
-    // The master agrees: that framework ran each task exactly once.
-    let state = get_json(&m, "/master/state");
-    let all = state["completed_frameworks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .chain(state["frameworks"].as_array().unwrap());
-    let fw = all
-        .into_iter()
-        .find(|f| f["id"] == framework.as_str())
-        .expect("the framework is known to the master");
-    // A task whose final update was not yet acknowledged when the framework was torn down is
-    // still listed under "tasks"; what matters is that each id is there once, finished, and no
-    // retry (`r0.retry1`, ...) exists.
-    let mut seen: Vec<(String, String)> = ["tasks", "completed_tasks", "unreachable_tasks"]
-        .iter()
-        .flat_map(|k| fw[*k].as_array().into_iter().flatten())
-        .map(|t| {
-            (
-                t["id"].as_str().unwrap().to_string(),
-                t["state"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    seen.sort();
+    // The master agrees: that framework ran each task exactly once. A task whose final update
+    // was not yet acknowledged when the framework was torn down is still listed under "tasks";
+    // what matters is that each id is there once, finished, and no retry (`r0.retry1`, ...)
+    // exists.
+    let (_, seen) = framework_tasks(&m, &framework);
     let finished = |id: &str| (id.to_string(), "TASK_FINISHED".to_string());
     assert_eq!(
         seen,
@@ -231,10 +211,18 @@ fn signalled_batch(args: &[&str], state: &std::path::Path, signal: &str) -> (Opt
         start.elapsed() < Duration::from_secs(40),
         "it ended soon after the signal: {out}"
     );
+    // The framework id was said on stderr while it ran, before the table.
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("framework "))
+        .unwrap_or("-");
+    let err = text(&o.stderr);
+    assert!(err.contains(&format!("framework {id} on ")), "{err}");
     (o.status.code(), out)
 }
 
-/// The tasks a framework has in the master's /state, and whether it is still registered.
+/// Whether a framework is still registered with the master, and its tasks (running, completed
+/// and unreachable) as sorted (id, state) pairs.
 fn framework_tasks(master: &str, id: &str) -> (bool, Vec<(String, String)>) {
     let state = get_json(master, "/master/state");
     let find = |key: &str| {
@@ -252,7 +240,7 @@ fn framework_tasks(master: &str, id: &str) -> (bool, Vec<(String, String)>) {
             find("completed_frameworks").expect("the master knows the framework"),
         ),
     };
-    let mut tasks: Vec<(String, String)> = ["tasks", "completed_tasks"]
+    let mut tasks: Vec<(String, String)> = ["tasks", "completed_tasks", "unreachable_tasks"]
         .iter()
         .flat_map(|k| fw[*k].as_array().into_iter().flatten())
         .map(|t| {

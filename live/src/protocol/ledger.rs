@@ -131,8 +131,11 @@ impl Core {
     }
 
     /// Queued tasks that have waited `unschedulable_after`: given up if no agent seen can hold
-    /// them, else kept among the overdue (checked again when an agent goes away).
+    /// them, else kept among the overdue (checked again when an agent goes away). Only the tasks
+    /// that just became due are checked: one that fits somewhere keeps fitting until the ceilings
+    /// shrink.
     pub(super) fn give_up_due_tasks(&mut self, now: Duration) {
+        let mut due_now = Vec::new();
         while let Some(&(due, i)) = self.give_up_due.first() {
             if due > now {
                 break;
@@ -140,19 +143,24 @@ impl Core {
             self.give_up_due.remove(&(due, i));
             self.tasks[i].give_up_due = None;
             self.overdue.insert(i);
+            due_now.push(i);
         }
-        self.check_overdue(now);
+        self.give_up_hopeless(now, due_now);
     }
 
-    /// Gives up the overdue tasks that no agent seen so far could hold (none before any offer).
+    /// Checks every overdue task again (the first offers came, or an agent went away).
     pub(super) fn check_overdue(&mut self, now: Duration) {
-        if self.ceiling.is_empty() || self.overdue.is_empty() {
+        let all: Vec<usize> = self.overdue.iter().copied().collect();
+        self.give_up_hopeless(now, all);
+    }
+
+    /// Gives up those of `overdue` that no agent seen so far could hold (none before any offer).
+    fn give_up_hopeless(&mut self, now: Duration, overdue: Vec<usize>) {
+        if self.ceiling.is_empty() || overdue.is_empty() {
             return;
         }
-        let hopeless: Vec<usize> = self
-            .overdue
-            .iter()
-            .copied()
+        let hopeless: Vec<usize> = overdue
+            .into_iter()
             .filter(|&i| {
                 let demand = &self.tasks[i].demand;
                 !self

@@ -78,7 +78,8 @@ enum Command {
     Submit(Box<TaskSpec>, Waiter),
     Close,
     Stop(Stop, String),
-    Progress(oneshot::Sender<(Progress, Option<String>)>),
+    /// Task counts and the framework id.
+    Status(oneshot::Sender<(Progress, Option<String>)>),
 }
 
 /// What a finished framework reports.
@@ -188,7 +189,7 @@ impl Framework {
 
     async fn status(&self) -> (Progress, Option<String>) {
         let (otx, rx) = oneshot::channel();
-        let _ = self.tx.send(Command::Progress(otx));
+        let _ = self.tx.send(Command::Status(otx));
         rx.await.unwrap_or_default()
     }
 
@@ -359,7 +360,7 @@ async fn drive_until_done(
                     }
                     waiters.entry(id).or_default().push(w);
                 }
-                Some(Command::Progress(w)) => {
+                Some(Command::Status(w)) => {
                     let _ = w.send((core.progress(), core.framework_id().map(str::to_string)));
                 }
                 Some(Command::Stop(how, why)) => core.stop(now(), how, &why),

@@ -582,3 +582,35 @@ fn progress_counts_follow_every_phase_change() {
     let p = c.progress();
     assert_eq!((p.queued, p.running, p.finished, p.failed), (2, 0, 1, 0));
 }
+
+#[test]
+fn an_overdue_task_is_given_up_when_the_only_agent_that_could_hold_it_goes_away() {
+    let mut c = subscribed_core(Config {
+        unschedulable_after: S(30),
+        ..Config::default()
+    });
+    c.submit(S(0), spec("a", 4.0));
+    c.submit(S(0), spec("b", 4.0));
+    c.on_event(S(1), offers(vec![offer("o1", "A", 4.0), offer("o2", "B", 2.0)]));
+    drain(&mut c);
+    c.tick(S(31)); // b is overdue, but A could hold it
+    assert!(outcomes(&drain(&mut c)).is_empty());
+    c.on_event(
+        S(32),
+        Event {
+            r#type: Some(event::Type::Failure as i32),
+            failure: Some(event::Failure {
+                agent_id: Some(AgentId { value: "A".into() }),
+                executor_id: None,
+                status: None,
+            }),
+            ..Event::default()
+        },
+    );
+    let o = outcomes(&drain(&mut c));
+    assert_eq!(o.len(), 1, "{o:?}");
+    assert_eq!(
+        (o[0].task_id.as_str(), o[0].state),
+        ("b", FinalState::Unschedulable)
+    );
+}

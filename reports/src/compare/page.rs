@@ -167,6 +167,14 @@ fn line(name: String, points: Vec<(f64, f64)>) -> Line {
     }
 }
 
+/// A dashed reference line (a bound, the diagonal), drawn under the measured series.
+fn reference(name: String, points: Vec<(f64, f64)>) -> Line {
+    Line {
+        dashed: true,
+        ..line(name, points)
+    }
+}
+
 /// With more than [`CROWDED`] measured lines, the setting's top [`HIGHLIGHTED`] policies by rank
 /// keep their colours and the others are drawn thin and grey (still listed in the legend), so
 /// that a dozen overlapping lines do not hide the ones that matter. Returns the caption's note.
@@ -343,16 +351,7 @@ fn arrive_plots(
         (100.0f64.min(max_x), 100.0f64.min(max_x)),
         (max_x, 100.0),
     ];
-    lines.push((
-        Line {
-            name: "arrived demand".into(),
-            points: diagonal,
-            dashed: true,
-            band: Vec::new(),
-            muted: false,
-        },
-        0,
-    ));
+    lines.push((reference("arrived demand".into(), diagonal), 0));
     let note = highlight(&mut lines, g);
     let svg = plot::lines(
         &format!("{dim} allocation vs arrived {dim} demand (mean over seeds, 95% band{note})"),
@@ -425,13 +424,7 @@ fn timed_plots(
             .map(|(&(t, _), &lb)| (t / 3600.0, f64::from(lb)))
             .collect();
         lines.push((
-            Line {
-                name: format!("lower bound ({}'s allocation)", r.spec.policy),
-                points: lb,
-                dashed: true,
-                band: Vec::new(),
-                muted: false,
-            },
+            reference(format!("lower bound ({}'s allocation)", r.spec.policy), lb),
             0,
         ));
     }
@@ -521,13 +514,7 @@ mod tests {
     #[test]
     fn crowded_charts_keep_the_top_policies_in_colour() {
         let mut lines: Vec<(Line, usize)> = (0..8).map(|i| (line(format!("p{i}"), Vec::new()), i)).collect();
-        lines.push((
-            Line {
-                dashed: true,
-                ..line("bound".into(), Vec::new())
-            },
-            0,
-        ));
+        lines.push((reference("bound".into(), Vec::new()), 0));
         assert!(mute_all_but(&mut lines, &["p3", "p0", "p5"]));
         let muted: Vec<&str> = lines
             .iter()
