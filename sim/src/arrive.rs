@@ -4,6 +4,9 @@
 //! replay's dimension reaches `target` × capacity, in random order; each arrives in turn, is placed
 //! if anything fits and fails otherwise, and never leaves. The series has one sample for every 1%
 //! of capacity the arrived demand crosses, so policies can be compared at equal arrived demand.
+//!
+//! Nothing ends in this replay, so a task that waits for others could never start: in a workload
+//! with dependencies only the tasks without parents (the graphs' roots) are sampled.
 
 use packing::Policy;
 use rand::{Rng, SeedableRng};
@@ -51,6 +54,16 @@ pub(crate) fn run(
     {
         return Err(Error::Workload(format!(
             "no task asks for `{dim_name}`, so its demand can never reach the target"
+        )));
+    }
+    if workload
+        .tasks
+        .iter()
+        .filter(|t| t.after.is_empty())
+        .all(|t| t.demand.get(dim).copied().unwrap_or(0) == 0)
+    {
+        return Err(Error::Workload(format!(
+            "no task without dependencies asks for `{dim_name}`; only those are sampled where nothing ends"
         )));
     }
     let goal = spec.target * capacity as f64;
@@ -153,6 +166,7 @@ pub(crate) fn run(
         schema: schema.clone(),
         summary,
         series: rec.samples,
+        jobs: Vec::new(),
     })
 }
 
@@ -184,8 +198,18 @@ fn sample(workload: &Workload, dim: usize, goal: f64, seed: u64) -> Vec<usize> {
     let goal = goal.ceil() as u128;
     let mut picks = Vec::new();
     let mut sampled: u128 = 0;
+    // Only roots can start where nothing ends; without dependencies every task is a root and the
+    // draws are the same as always.
+    let roots: Option<Vec<usize>> = workload.has_dependencies().then(|| {
+        (0..workload.tasks.len())
+            .filter(|&i| workload.tasks[i].after.is_empty())
+            .collect()
+    });
     while sampled < goal {
-        let i = rng.random_range(0..workload.tasks.len());
+        let i = match &roots {
+            Some(r) => r[rng.random_range(0..r.len())],
+            None => rng.random_range(0..workload.tasks.len()),
+        };
         sampled += u128::from(workload.tasks[i].demand.get(dim).copied().unwrap_or(0));
         picks.push(i);
     }

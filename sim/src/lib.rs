@@ -49,6 +49,7 @@
 
 mod arrive;
 pub mod config;
+mod deps;
 pub mod engine;
 mod error;
 pub mod metrics;
@@ -62,9 +63,10 @@ use packing::{Policy, Schema};
 
 pub use config::{ArriveOnly, Config, Model, ModelKind, Offers, OnMachineLoss, QueueOrder};
 pub use error::Error;
-pub use metrics::{Sample, Summary, WaitStats, write_series};
+pub use metrics::{JobRecord, JobStats, Sample, Spread, Summary, WaitStats, write_jobs, write_series};
 pub use workload::{
-    GpuDemand, GpuInventory, MachineChange, MachineEvent, MachineSpec, SECOND, TaskSpec, Time, Workload,
+    After, GpuDemand, GpuInventory, GraphError, MachineChange, MachineEvent, MachineSpec, SECOND, TaskSpec,
+    Time, Workload,
 };
 
 /// What a run produced.
@@ -76,6 +78,8 @@ pub struct Outcome {
     pub summary: Summary,
     /// The time series.
     pub series: Vec<Sample>,
+    /// Each job's outcome, when the workload names jobs (in order of first appearance).
+    pub jobs: Vec<JobRecord>,
 }
 
 /// How far a run has got, for progress displays.
@@ -141,6 +145,10 @@ pub fn run_observed(
     observer: &mut dyn Observer,
 ) -> Result<Outcome, Error> {
     let progress = observer;
+    workload.check_graph().map_err(|e| {
+        let name = workload.tasks.get(e.task).map_or("?", |t| t.name.as_str());
+        Error::task(name, e.problem)
+    })?;
     match &config.model {
         Model::ArriveOnly(spec) => arrive::run(workload, policy, config, spec, progress),
         _ => {
@@ -153,10 +161,11 @@ pub fn run_observed(
             let tasks: &[TaskSpec] = if workload.tasks.windows(2).all(|w| w[0].arrival <= w[1].arrival) {
                 &workload.tasks
             } else {
-                sorted = workload.tasks.clone();
-                sorted.sort_by_key(|t| t.arrival);
-                &sorted
+                sorted = workload.clone();
+                sorted.sort();
+                &sorted.tasks
             };
+            let deps = deps::Graph::of(tasks).map(|g| deps::Deps::new(g, tasks));
             let mut events = workload.machine_events.clone();
             events.sort_by_key(|e| e.time);
             timed::run(
@@ -168,6 +177,7 @@ pub fn run_observed(
                     tasks: tasks.iter().cloned(),
                     span,
                     target: Some(&workload.tasks),
+                    deps,
                 },
                 policy,
                 config,
@@ -198,6 +208,12 @@ pub fn run_stream(
     }
     let mut events = cluster.machine_events.clone();
     events.sort_by_key(|e| e.time);
+    let mut tasks = tasks.peekable();
+    if tasks.peek().is_some_and(|t| !t.after.is_empty()) {
+        return Err(Error::Workload(
+            "a streamed workload cannot have dependencies: load it whole and use `run`".into(),
+        ));
+    }
     timed::run(
         timed::Input {
             name: &cluster.name,
@@ -207,6 +223,7 @@ pub fn run_stream(
             tasks,
             span: None,
             target: None,
+            deps: None,
         },
         policy,
         config,

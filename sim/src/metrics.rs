@@ -40,6 +40,10 @@ pub struct Sample {
     pub failed: u64,
     /// GPU clusters: the FGD fragmentation Σ F_n(M) in milli-GPU, and the idle GPU milli.
     pub gpu_fragmentation: Option<(f64, u64)>,
+    /// Tasks held by their dependencies.
+    pub held: u64,
+    /// Jobs arrived and not yet ended.
+    pub jobs_running: u64,
 }
 
 impl Sample {
@@ -100,6 +104,147 @@ impl WaitStats {
     }
 }
 
+/// Mean and nearest-rank percentiles of plain numbers (slowdowns).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    /// Values counted.
+    pub count: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values`; `None` when empty.
+    pub fn of(mut values: Vec<f64>) -> Option<Spread> {
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_unstable_by(f64::total_cmp);
+        let n = values.len();
+        let rank = |p: f64| values[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        Some(Spread {
+            count: n as u64,
+            mean: values.iter().sum::<f64>() / n as f64,
+            p50: rank(0.50),
+            p95: rank(0.95),
+            p99: rank(0.99),
+            max: values[n - 1],
+        })
+    }
+}
+
+/// One job of a run: when it arrived, whether and when it completed, and its critical path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobRecord {
+    /// The job's name.
+    pub name: String,
+    /// Task records in it.
+    pub tasks: u32,
+    /// Its first task's arrival, µs.
+    pub arrival: Time,
+    /// A task of it failed or was cancelled.
+    pub failed: bool,
+    /// Job completion time (arrival to the last task's end), µs, when every task finished.
+    pub completion: Option<Time>,
+    /// When its first task started, µs.
+    pub first_start: Option<Time>,
+    /// When its last task ended, µs, when every task finished.
+    pub finish: Option<Time>,
+    /// Critical-path lower bound of the completion time (the longest chain of delays and
+    /// durations, ignoring capacity), µs; `None` when a task never ends.
+    pub bound: Option<Time>,
+}
+
+impl JobRecord {
+    /// Completion time over the critical-path bound; `None` unless completed with a positive bound.
+    pub fn slowdown(&self) -> Option<f64> {
+        match (self.completion, self.bound) {
+            (Some(c), Some(b)) if b > 0 => Some(c as f64 / b as f64),
+            _ => None,
+        }
+    }
+
+    /// From the first start to the last end, µs, when the job completed.
+    pub fn makespan(&self) -> Option<Time> {
+        self.finish.zip(self.first_start).map(|(f, s)| f - s)
+    }
+}
+
+/// The jobs of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobStats {
+    /// Jobs in the workload.
+    pub jobs: u64,
+    /// Jobs whose every task finished.
+    pub completed: u64,
+    /// Jobs with a failed or cancelled task.
+    pub failed: u64,
+    /// Job completion times (seconds) of completed jobs.
+    pub completion: Option<WaitStats>,
+    /// Slowdowns (completion over critical path) of completed jobs.
+    pub slowdown: Option<Spread>,
+    /// Mean makespan (first start to last end), seconds, of completed jobs.
+    pub makespan_mean: Option<f64>,
+}
+
+impl JobStats {
+    /// The statistics of `jobs`.
+    pub fn of(jobs: &[JobRecord]) -> JobStats {
+        let makespans: Vec<f64> = jobs
+            .iter()
+            .filter_map(JobRecord::makespan)
+            .map(|t| t as f64 / SECOND as f64)
+            .collect();
+        JobStats {
+            jobs: jobs.len() as u64,
+            completed: jobs.iter().filter(|j| j.completion.is_some()).count() as u64,
+            failed: jobs.iter().filter(|j| j.failed).count() as u64,
+            completion: WaitStats::of(jobs.iter().filter_map(|j| j.completion).collect()),
+            slowdown: Spread::of(jobs.iter().filter_map(JobRecord::slowdown).collect()),
+            makespan_mean: (!makespans.is_empty())
+                .then(|| makespans.iter().sum::<f64>() / makespans.len() as f64),
+        }
+    }
+}
+
+/// Writes one row per job: name, tasks, arrival, first start, finish, completion time, bound,
+/// slowdown, makespan (seconds) and whether it failed.
+pub fn write_jobs(jobs: &[JobRecord], out: &mut impl io::Write) -> io::Result<()> {
+    out.write_all(
+        b"job,tasks,arrival_s,first_start_s,finish_s,completion_s,bound_s,slowdown,makespan_s,failed\n",
+    )?;
+    let secs = |t: Option<Time>| t.map_or(String::new(), |t| (t as f64 / SECOND as f64).to_string());
+    for j in jobs {
+        let name = if j.name.contains([',', '"', '\n']) {
+            format!("\"{}\"", j.name.replace('"', "\"\""))
+        } else {
+            j.name.clone()
+        };
+        writeln!(
+            out,
+            "{name},{},{},{},{},{},{},{},{},{}",
+            j.tasks,
+            secs(Some(j.arrival)),
+            secs(j.first_start),
+            secs(j.finish),
+            secs(j.completion),
+            secs(j.bound),
+            j.slowdown().map_or(String::new(), |s| s.to_string()),
+            secs(j.makespan()),
+            j.failed
+        )?;
+    }
+    Ok(())
+}
+
 /// What a run ended with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
@@ -146,6 +291,12 @@ pub struct Summary {
     pub arrived_pct: Option<f64>,
     /// Events processed.
     pub events: u64,
+    /// Tasks still held by their dependencies at the end (a parent never finished).
+    pub held: u64,
+    /// Tasks cancelled because a parent failed (counted in `failed` too).
+    pub cancelled: u64,
+    /// The jobs, when the workload names them.
+    pub jobs: Option<JobStats>,
 }
 
 /// What a model counted over a run, for its summary.
@@ -159,14 +310,20 @@ pub(crate) struct Counts {
     pub unplaced: u64,
     pub requeued: u64,
     pub events: u64,
+    pub held: u64,
+    pub cancelled: u64,
+    pub jobs_running: u64,
 }
 
 /// How a model's summary reads its recorder: averaged over the arrival window (the timed
 /// models), or the state at the end (arrive-only, where the end is the target).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Over {
-    /// Time-weighted means; the makespan in seconds, if anything arrived.
-    Time { makespan: Option<f64> },
+    /// Time-weighted means; the makespan in seconds, if anything arrived; the jobs, if any.
+    Time {
+        makespan: Option<f64>,
+        jobs: Option<Box<JobStats>>,
+    },
     /// The last sample; the arrived demand at the end, % of capacity.
     End { arrived_pct: f64 },
 }
@@ -189,6 +346,10 @@ impl Summary {
         put("failed", self.failed as f64);
         put("unplaced", self.unplaced as f64);
         put("requeued", self.requeued as f64);
+        if self.jobs.is_some() || self.held > 0 || self.cancelled > 0 {
+            put("held", self.held as f64);
+            put("cancelled", self.cancelled as f64);
+        }
         if self.arrived > 0 {
             let placed = if self.arrived_pct.is_some() {
                 self.placed
@@ -220,6 +381,26 @@ impl Summary {
         }
         if let Some(p) = self.arrived_pct {
             put("arrived_pct", p);
+        }
+        if let Some(j) = &self.jobs {
+            put("jobs", j.jobs as f64);
+            put("jobs_completed", j.completed as f64);
+            put("jobs_failed", j.failed as f64);
+            if let Some(c) = &j.completion {
+                put("jct_mean_s", c.mean);
+                put("jct_p50_s", c.p50);
+                put("jct_p95_s", c.p95);
+                put("jct_p99_s", c.p99);
+            }
+            if let Some(s) = &j.slowdown {
+                put("slowdown_mean", s.mean);
+                put("slowdown_p50", s.p50);
+                put("slowdown_p95", s.p95);
+                put("slowdown_p99", s.p99);
+            }
+            if let Some(ms) = j.makespan_mean {
+                put("job_makespan_mean_s", ms);
+            }
         }
         m
     }
@@ -253,8 +434,12 @@ impl Recorder {
         let gpu_fragmentation_ratio = last
             .and_then(|s| s.gpu_fragmentation)
             .map(|(f, idle)| if idle == 0 { 0.0 } else { f / idle as f64 });
+        let (over, jobs) = match over {
+            Over::Time { makespan, jobs } => (Over::Time { makespan, jobs: None }, jobs.map(|j| *j)),
+            end => (end, None),
+        };
         let (utilisation, mean_machines_used, peak_machines_used, wait, makespan, arrived_pct) = match over {
-            Over::Time { makespan } => (
+            Over::Time { makespan, .. } => (
                 self.utilisation(),
                 self.mean_machines_used(),
                 self.peak_machines_used,
@@ -296,6 +481,9 @@ impl Recorder {
             gpu_fragmentation_ratio,
             arrived_pct,
             events: counts.events,
+            held: counts.held,
+            cancelled: counts.cancelled,
+            jobs,
         }
     }
 
@@ -482,7 +670,7 @@ pub fn write_series(schema: &Schema, samples: &[Sample], out: &mut impl io::Writ
         let _ = write!(header, ",allocated_{n},capacity_{n},utilisation_{n},stranded_{n}");
     }
     header.push_str(
-        ",machines_available,machines_used,pending,running,arrived,placed,finished,failed,gpu_frag_milli,gpu_idle_milli,gpu_frag_ratio\n",
+        ",machines_available,machines_used,pending,running,arrived,placed,finished,failed,gpu_frag_milli,gpu_idle_milli,gpu_frag_ratio,held,jobs_running\n",
     );
     out.write_all(header.as_bytes())?;
     for s in samples {
@@ -524,6 +712,7 @@ pub fn write_series(schema: &Schema, samples: &[Sample], out: &mut impl io::Writ
             }
             None => row.push_str(",,,"),
         }
+        let _ = write!(row, ",{},{}", s.held, s.jobs_running);
         row.push('\n');
         out.write_all(row.as_bytes())?;
     }

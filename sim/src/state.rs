@@ -49,8 +49,10 @@ pub(crate) struct Task {
     pub retries: u32,
     pub placed: Option<Placement>,
     pub started: Time,
-    /// Arrival order.
+    /// Arrival order: the task's position among the workload's records.
     pub seq: u64,
+    /// Queue order: arrival order, or the order of release for a task held by dependencies.
+    pub order: u64,
     /// The first placement was counted in the wait times.
     pub waited: bool,
 }
@@ -333,6 +335,7 @@ impl SimCluster {
             placed: None,
             started: 0,
             seq,
+            order: seq,
             waited: false,
         })
     }
@@ -363,6 +366,8 @@ impl SimCluster {
             finished: counts.finished,
             failed: counts.failed,
             gpu_fragmentation: frag.map(|f| f.total(&self.cluster)),
+            held: counts.held,
+            jobs_running: counts.jobs_running,
         }
     }
 

@@ -83,6 +83,31 @@ pub struct TaskSpec {
     pub instances: u32,
     /// The trace's class label (QoS, role, status), kept for reports.
     pub class: Option<String>,
+    /// The job the task belongs to, for job metrics (completion time, slowdown).
+    pub job: Option<String>,
+    /// The tasks it waits for: it becomes schedulable once every instance of each has finished,
+    /// plus the edge's delay.
+    pub after: Vec<After>,
+}
+
+/// A dependency: the parent, by its position in [`Workload::tasks`], and how long after the
+/// parent's last instance finishes the child may start (µs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct After {
+    /// The parent's index in [`Workload::tasks`].
+    pub task: u32,
+    /// Delay after the parent finishes, µs (0 for none).
+    pub delay: Time,
+}
+
+/// What is wrong with a workload's dependencies: the task (its index in [`Workload::tasks`]) and
+/// the problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GraphError {
+    /// The task's index in [`Workload::tasks`].
+    pub task: usize,
+    /// What is wrong, in words.
+    pub problem: String,
 }
 
 impl TaskSpec {
@@ -100,6 +125,8 @@ impl TaskSpec {
             priority: 0,
             instances: 1,
             class: None,
+            job: None,
+            after: Vec::new(),
         }
     }
 }
@@ -121,10 +148,117 @@ pub struct Workload {
 }
 
 impl Workload {
-    /// Puts tasks in arrival order and machine events in time order, keeping trace order on ties.
+    /// Puts tasks in arrival order and machine events in time order, keeping trace order on ties;
+    /// dependencies follow their parents to their new positions.
     pub fn sort(&mut self) {
-        self.tasks.sort_by_key(|t| t.arrival);
         self.machine_events.sort_by_key(|e| e.time);
+        if self.tasks.windows(2).all(|w| w[0].arrival <= w[1].arrival) {
+            return;
+        }
+        if !self.has_dependencies() {
+            self.tasks.sort_by_key(|t| t.arrival);
+            return;
+        }
+        let mut order: Vec<u32> = (0..self.tasks.len() as u32).collect();
+        order.sort_by_key(|&i| self.tasks[i as usize].arrival);
+        let mut position = vec![0u32; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            position[old as usize] = new as u32;
+        }
+        let mut old: Vec<Option<TaskSpec>> = std::mem::take(&mut self.tasks).into_iter().map(Some).collect();
+        self.tasks = order
+            .iter()
+            .map(|&i| {
+                let mut t = old[i as usize].take().expect("each task once");
+                for a in &mut t.after {
+                    if let Some(&p) = position.get(a.task as usize) {
+                        a.task = p;
+                    }
+                }
+                t
+            })
+            .collect();
+    }
+
+    /// True when some task waits for another.
+    pub fn has_dependencies(&self) -> bool {
+        self.tasks.iter().any(|t| !t.after.is_empty())
+    }
+
+    /// Checks the dependencies: every parent exists, no task waits for itself, the graph has no
+    /// cycle, and delays are not negative. The first problem names the task (for a cycle, the
+    /// first task on it in workload order). O(tasks + edges).
+    pub fn check_graph(&self) -> Result<(), GraphError> {
+        let n = self.tasks.len();
+        let mut indegree = vec![0u32; n];
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (i, t) in self.tasks.iter().enumerate() {
+            for a in &t.after {
+                let p = a.task as usize;
+                if p >= n {
+                    return Err(GraphError {
+                        task: i,
+                        problem: format!("waits for task #{p}, but the workload has {n} tasks"),
+                    });
+                }
+                if p == i {
+                    return Err(GraphError {
+                        task: i,
+                        problem: "waits for itself".into(),
+                    });
+                }
+                if a.delay < 0 {
+                    return Err(GraphError {
+                        task: i,
+                        problem: format!(
+                            "has a negative delay ({} µs) after `{}`",
+                            a.delay, self.tasks[p].name
+                        ),
+                    });
+                }
+                indegree[i] += 1;
+                children[p].push(i as u32);
+            }
+        }
+        let mut ready: Vec<u32> = (0..n as u32).filter(|&i| indegree[i as usize] == 0).collect();
+        let mut seen = 0;
+        while let Some(i) = ready.pop() {
+            seen += 1;
+            for &c in &children[i as usize] {
+                indegree[c as usize] -= 1;
+                if indegree[c as usize] == 0 {
+                    ready.push(c);
+                }
+            }
+        }
+        if seen == n {
+            return Ok(());
+        }
+        // Every task left with parents is on a cycle or below one; walk parents from the first
+        // until a task repeats: that task is on a cycle.
+        let start = (0..n).find(|&i| indegree[i] > 0).expect("a task is left");
+        let mut next = vec![usize::MAX; n];
+        let mut i = start;
+        while next[i] == usize::MAX {
+            next[i] = self.tasks[i]
+                .after
+                .iter()
+                .map(|a| a.task as usize)
+                .find(|&p| indegree[p] > 0)
+                .expect("a task left over has a parent left over");
+            i = next[i];
+        }
+        let mut cycle = vec![self.tasks[i].name.clone()];
+        let mut j = next[i];
+        while j != i {
+            cycle.push(self.tasks[j].name.clone());
+            j = next[j];
+        }
+        cycle.push(self.tasks[i].name.clone());
+        Err(GraphError {
+            task: i,
+            problem: format!("is on a dependency cycle: {}", cycle.join(" waits for ")),
+        })
     }
 
     /// Total number of task instances (a record with `instances = n` counts `n`).

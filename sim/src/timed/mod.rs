@@ -9,12 +9,13 @@ mod global;
 mod offers;
 mod queue;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::iter::Peekable;
 
 use packing::{MachineId, Placement, Policy};
 
 use crate::config::{Config, Model, Offers, OnMachineLoss, QueueOrder};
+use crate::deps::{Deps, Release};
 use crate::engine::EventQueue;
 use crate::error::Error;
 use crate::metrics::{Counts, FragCache, Over, Recorder, Shape, minimal_shapes};
@@ -28,11 +29,16 @@ use queue::{Run, RunKey, Shapes};
 #[derive(Clone, Copy, Debug)]
 enum Ev {
     Arrival,
-    Departure { slot: u32, generation: u32 },
+    Departure {
+        slot: u32,
+        generation: u32,
+    },
     Machine(usize),
     Retry,
     Tick,
     Sample,
+    /// A task held by its dependencies becomes schedulable (its position in arrival order).
+    Release(u32),
 }
 
 /// The inputs of a timed run.
@@ -47,6 +53,8 @@ pub(crate) struct Input<'a, I: Iterator<Item = TaskSpec>> {
     /// The tasks whose classes form the target workload of the fragmentation measure (GPU
     /// clusters only); `None` to skip the measure.
     pub target: Option<&'a [TaskSpec]>,
+    /// The task graph and jobs, when the workload has them.
+    pub deps: Option<Deps>,
 }
 
 struct Sim<'a, I: Iterator<Item = TaskSpec>> {
@@ -96,6 +104,13 @@ struct Sim<'a, I: Iterator<Item = TaskSpec>> {
     frag: Option<FragCache>,
     events: u64,
     observer: &'a mut dyn Observer,
+    /// Dependencies and jobs, when the workload has them.
+    deps: Option<Deps>,
+    /// Tasks held by their dependencies (and those whose release is scheduled), by arrival
+    /// position, with their instance counts.
+    held: HashMap<u32, (Task, u32)>,
+    /// The queue order of the next task to join the queue.
+    next_order: u64,
 }
 
 pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
@@ -157,6 +172,9 @@ pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
         frag,
         events: 0,
         observer,
+        deps: input.deps,
+        held: HashMap::new(),
+        next_order: 0,
         c,
     };
     let start = sim.source.peek().map_or(0, |t| t.arrival);
@@ -173,25 +191,34 @@ pub(crate) fn run<I: Iterator<Item = TaskSpec>>(
     sim.sample();
     // Every task is finished, failed, running or unplaced; resources are released exactly once.
     let unplaced = sim.pending_count;
-    debug_assert_eq!(sim.arrived, sim.finished + sim.failed + sim.running + unplaced);
+    let held = sim.deps.as_ref().map_or(0, |d| d.held);
+    debug_assert_eq!(
+        sim.arrived,
+        sim.finished + sim.failed + sim.running + unplaced + held
+    );
     debug_assert_eq!(sim.tasks.live() as u64, sim.running);
     let counts = sim.counts();
     let makespan = sim
         .first_arrival
         .map(|a| (sim.last_change - a).max(0) as f64 / SECOND as f64);
     let machines = sim.c.cluster.len() as u64;
+    let (job_stats, jobs) = sim.deps.as_ref().map_or((None, Vec::new()), Deps::jobs);
     let summary = sim.rec.summarise(
         input.name,
         policy,
         config,
         machines,
         counts,
-        Over::Time { makespan },
+        Over::Time {
+            makespan,
+            jobs: job_stats.map(Box::new),
+        },
     );
     Ok(Outcome {
         schema: input.schema.clone(),
         summary,
         series: sim.rec.samples,
+        jobs,
     })
 }
 
@@ -214,7 +241,10 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
                 self.now = t;
             }
             self.events += 1;
-            if matches!(ev, Ev::Arrival | Ev::Departure { .. } | Ev::Machine(_)) {
+            if matches!(
+                ev,
+                Ev::Arrival | Ev::Departure { .. } | Ev::Machine(_) | Ev::Release(_)
+            ) {
                 self.version += 1;
             }
             match ev {
@@ -223,6 +253,12 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
                 Ev::Machine(i) => self.machine_event(i)?,
                 Ev::Retry => self.retry(),
                 Ev::Tick => self.tick(t),
+                Ev::Release(i) => {
+                    if let Some(d) = &mut self.deps {
+                        d.released(i);
+                    }
+                    self.release(i);
+                }
                 Ev::Sample => {
                     self.sample();
                     if self.active() {
@@ -250,6 +286,7 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
             || self.departures > 0
             || self.machine_events_left > 0
             || self.tick_at.is_some()
+            || self.deps.as_ref().is_some_and(|d| d.releases_pending > 0)
     }
 
     fn arrival(&mut self) -> Result<(), Error> {
@@ -260,11 +297,54 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
                 spec.name, spec.arrival, self.now
             )));
         }
+        if self.deps.is_none() && !spec.after.is_empty() {
+            return Err(Error::task(
+                &spec.name,
+                "has dependencies, but a streamed workload cannot: load it whole",
+            ));
+        }
         self.first_arrival.get_or_insert(spec.arrival);
         let template = self.c.task(&spec, self.seq)?;
+        let seq = self.seq as u32;
         self.seq += 1;
         let instances = spec.instances.max(1);
         self.arrived += u64::from(instances);
+        if let Some(next) = self.source.peek() {
+            self.queue.push(next.arrival.max(self.now), Ev::Arrival);
+        }
+        let release = match &mut self.deps {
+            Some(d) => d.arrive(seq, self.now),
+            None => Release::Now,
+        };
+        match release {
+            Release::Now => self.schedulable(template, instances),
+            Release::At(t) => {
+                self.held.insert(seq, (template, instances));
+                self.queue.push(t, Ev::Release(seq));
+            }
+            Release::None => {
+                if self.deps.as_ref().is_some_and(|d| d.is_failed(seq)) {
+                    self.failed += u64::from(instances);
+                } else {
+                    self.held.insert(seq, (template, instances));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A task that waited for its dependencies may be scheduled now.
+    fn release(&mut self, seq: u32) {
+        let (mut template, instances) = self.held.remove(&seq).expect("a released task was held");
+        // Its wait in the queue starts now.
+        template.arrival = self.now;
+        self.schedulable(template, instances);
+    }
+
+    /// `instances` of `template` join the queue (the global model places what it can first).
+    fn schedulable(&mut self, mut template: Task, instances: u32) {
+        template.order = self.next_order;
+        self.next_order += 1;
         let mut placed = 0;
         if self.offers.is_none() {
             while placed < instances && self.try_place(&template) {
@@ -272,10 +352,6 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
             }
         }
         self.enqueue(template, instances - placed, 0);
-        if let Some(next) = self.source.peek() {
-            self.queue.push(next.arrival.max(self.now), Ev::Arrival);
-        }
-        Ok(())
     }
 
     /// Bookkeeping of a task whose resources are allocated on `p.machine` (and group counted).
@@ -291,10 +367,15 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
         });
         task.placed = Some(p);
         task.started = now;
+        let seq = task.seq as u32;
         if !task.waited {
             task.waited = true;
             self.rec.waits.push(now - task.arrival);
         }
+        if let Some(d) = &mut self.deps {
+            d.started(seq, now);
+        }
+        let task = self.tasks.get(slot);
         if let Some(d) = task.duration {
             let generation = self.tasks.generation(slot);
             self.queue.push(now + d, Ev::Departure { slot, generation });
@@ -325,6 +406,17 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
         self.finished += 1;
         self.running -= 1;
         self.last_change = self.last_change.max(self.now);
+        if let Some(d) = &mut self.deps {
+            let mut released = Vec::new();
+            d.finished(task.seq as u32, self.now, |c, r| released.push((c, r)));
+            for (c, r) in released {
+                match r {
+                    Release::Now => self.release(c),
+                    Release::At(t) => self.queue.push(t, Ev::Release(c)),
+                    Release::None => {}
+                }
+            }
+        }
         self.on_free();
     }
 
@@ -399,6 +491,12 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
         t.retries += 1;
         if self.config.on_machine_loss == OnMachineLoss::Kill || t.retries > self.config.max_retries {
             self.failed += 1;
+            if let Some(d) = &mut self.deps {
+                for c in d.failed(t.seq as u32, self.now) {
+                    let (_, n) = self.held.remove(&c).expect("a cancelled held task was held");
+                    self.failed += u64::from(n);
+                }
+            }
         } else {
             self.requeued += 1;
             let tiebreak = self.next_tiebreak;
@@ -421,6 +519,9 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
             unplaced: self.pending_count,
             requeued: self.requeued,
             events: self.events,
+            held: self.deps.as_ref().map_or(0, |d| d.held),
+            cancelled: self.deps.as_ref().map_or(0, |d| d.cancelled),
+            jobs_running: self.deps.as_ref().map_or(0, |d| d.jobs_running),
         }
     }
 

@@ -19,7 +19,7 @@ impl<I: Iterator<Item = TaskSpec>> Sim<'_, I> {
         if count == 0 {
             return;
         }
-        let key = (self.priority_key(&task), task.seq, tiebreak);
+        let key = (self.priority_key(&task), task.order, tiebreak);
         self.pending_count += u64::from(count);
         if let Some(run) = self.pending.get_mut(&key) {
             run.count += count;

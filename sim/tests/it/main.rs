@@ -1,4 +1,5 @@
 //! Integration tests of the simulator.
 
+mod graphs;
 mod properties;
 mod scenarios;
