@@ -10,7 +10,9 @@
 //!   Repeated rows are ignored and counted.
 //! - `batch_task` (`task_name, instance_num, job_name, task_type, status, start_time, end_time,
 //!   plan_cpu, plan_mem`): one record per task standing for `instance_num` instances; arrival = start,
-//!   duration = end − start when the task has ended.
+//!   duration = end − start when the task has ended. The task name encodes the job's DAG
+//!   ([`link_dags`]): in `M1`, `M2_1`, `R5_3_4` the number after the letters is the task and the
+//!   rest its parents within the job; other names (`task_…`, `MergeTask`) are independent tasks.
 //! - `container_meta` (`container_id, machine_id, time_stamp, app_du, status, cpu_request,
 //!   cpu_limit, mem_size`): one long-running task per container at its first row, grouped by
 //!   deploy unit; later rows of the same container are ignored and counted.
@@ -136,6 +138,7 @@ pub fn batch_tasks(path: &Path, options: &ReadOptions) -> Result<Records<TaskSpe
             task.duration = duration;
             task.instances = instances;
             task.group = Some(job.to_string());
+            task.job = Some(job.to_string());
             task.class = Some(row.str(3)?.to_string());
             Ok(Parsed::Record(task))
         }))
@@ -162,4 +165,38 @@ pub fn container_meta(path: &Path, options: &ReadOptions) -> Result<Records<Task
             Ok(Parsed::Record(task))
         }))
     })
+}
+
+/// A DAG task name's task number and parents' numbers (`R5_3_4` → 5, [3, 4]); `None` for
+/// names that are not a letter code followed by numbers.
+pub fn dag_name(name: &str) -> Option<(&str, Vec<&str>)> {
+    let digits = name.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    if digits.len() == name.len() || digits.is_empty() {
+        return None;
+    }
+    let mut parts = digits.split('_');
+    let task = parts.next()?;
+    let parents: Vec<&str> = parts.collect();
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (numeric(task) && parents.iter().all(|p| numeric(p))).then_some((task, parents))
+}
+
+/// Links the tasks of `batch_task` (as [`batch_tasks`] reads them, named `job/task_name`) into
+/// their jobs' DAGs, in arrival order. Parents missing from the job, repeated, or the task itself
+/// are dropped and counted, by reason, in the answer, as are names repeated within a job.
+pub fn link_dags(path: &Path, tasks: &mut Vec<TaskSpec>) -> Result<std::collections::BTreeMap<&'static str, u64>, Error> {
+    let mut linker = crate::graph::Linker::new(crate::graph::Strictness::Tolerant);
+    for t in tasks.iter() {
+        let (job, name) = t.name.split_once('/').unwrap_or(("", &t.name));
+        match dag_name(name) {
+            Some((number, parents)) => {
+                linker.task(path, Some(job), number, 0)?;
+                for p in parents {
+                    linker.after(Some(job), p, 0, 0, "task_name");
+                }
+            }
+            None => linker.task(path, Some(job), name, 0)?,
+        }
+    }
+    linker.link(path, tasks)
 }

@@ -43,11 +43,19 @@ pub enum Format {
     Vectorpack,
     /// packsim's own bins/items CSV or JSON.
     Batch,
+    /// packsim's own workload format: tasks (CSV or JSON Lines).
+    PacksimTasks,
+    /// packsim's own workload format: machines and machine events (CSV or JSON Lines).
+    PacksimMachines,
+    /// The Standard Workload Format of the Parallel Workloads Archive.
+    Swf,
+    /// A WfCommons workflow instance (WfFormat JSON).
+    Wfcommons,
 }
 
 impl Format {
     /// Every format, in listing order.
-    pub const ALL: [Format; 17] = [
+    pub const ALL: [Format; 21] = [
         Format::OpenbNodes,
         Format::OpenbPods,
         Format::Alibaba2017Machines,
@@ -65,6 +73,10 @@ impl Format {
         Format::Bpplib,
         Format::Vectorpack,
         Format::Batch,
+        Format::PacksimTasks,
+        Format::PacksimMachines,
+        Format::Swf,
+        Format::Wfcommons,
     ];
 
     /// The stable name used on the command line (`--format openb-pods`).
@@ -87,6 +99,10 @@ impl Format {
             Format::Bpplib => "bpplib",
             Format::Vectorpack => "vectorpack",
             Format::Batch => "batch",
+            Format::PacksimTasks => "packsim-tasks",
+            Format::PacksimMachines => "packsim-machines",
+            Format::Swf => "swf",
+            Format::Wfcommons => "wfcommons",
         }
     }
 
@@ -110,6 +126,10 @@ impl Format {
             Format::Bpplib => "BPPLIB one-dimensional instances",
             Format::Vectorpack => "Vectorpack multi-dimensional instances",
             Format::Batch => "packsim bins/items (CSV or JSON)",
+            Format::PacksimTasks => "packsim tasks (CSV or JSON Lines)",
+            Format::PacksimMachines => "packsim machines (CSV or JSON Lines)",
+            Format::Swf => "Standard Workload Format (Parallel Workloads Archive)",
+            Format::Wfcommons => "WfCommons workflow instance (WfFormat JSON)",
         }
     }
 
@@ -181,10 +201,33 @@ pub fn detect(path: &Path) -> Result<Format, Error> {
         })?;
         return kind.ok_or_else(|| Error::file(path, "an archive without instances or a known table"));
     }
-    if name.ends_with(".json") {
-        return Ok(Format::Batch);
+    if name.ends_with(".swf") || name.ends_with(".swf.gz") {
+        return Ok(Format::Swf);
+    }
+    if name.ends_with(".json") || name.ends_with(".json.gz") {
+        // A WfCommons instance is one object; a bins/items file is an array.
+        let text = first_line(path)?;
+        return Ok(if text.starts_with('{') {
+            Format::Wfcommons
+        } else {
+            Format::Batch
+        });
     }
     let first = first_line(path)?;
+    if [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"].iter().any(|e| name.ends_with(e)) {
+        let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&first)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let has = |k: &str| keys.iter().any(|x| x == k);
+        return Ok(if crate::packsim::TASK_ONLY.iter().any(|k| has(k)) || !(has("time") || has("event")) {
+            Format::PacksimTasks
+        } else {
+            Format::PacksimMachines
+        });
+    }
+    if first.starts_with(';') {
+        return Ok(Format::Swf);
+    }
     detect_line(&first, &name).ok_or_else(|| {
         let shown: String = first.chars().take(80).collect();
         Error::at(
@@ -266,6 +309,12 @@ fn detect_line(line: &str, name: &str) -> Option<Format> {
     {
         return Some(Format::Bpplib);
     }
+    if fields.contains(&"id") && crate::packsim::TASK_ONLY.iter().any(|c| fields.contains(c)) {
+        return Some(Format::PacksimTasks);
+    }
+    if fields.contains(&"id") && (fields.contains(&"event") || fields.contains(&"time")) {
+        return Some(Format::PacksimMachines);
+    }
     if name.ends_with(".csv") && fields.iter().any(|f| !numeric(f)) {
         return Some(Format::Batch);
     }
@@ -326,6 +375,15 @@ mod tests {
         }
         assert_eq!(detect_line("120", "u120_00.txt"), Some(Format::Bpplib));
         assert_eq!(detect_line("id,cpus,mem", "bins.csv"), Some(Format::Batch));
+        assert_eq!(
+            detect_line("id,arrival,duration,cpus,mem", "t.csv"),
+            Some(Format::PacksimTasks)
+        );
+        assert_eq!(detect_line("id,job,after,cpus", "t.txt"), Some(Format::PacksimTasks));
+        assert_eq!(
+            detect_line("id,time,event,cpus,mem", "m.csv"),
+            Some(Format::PacksimMachines)
+        );
         assert_eq!(detect_line("1,2,3", "x.csv"), None);
     }
 

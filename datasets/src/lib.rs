@@ -16,6 +16,9 @@
 //! - Trace readers: [`openb`] (Alibaba GPU 2023), [`alibaba2017`], [`alibaba2018`],
 //!   [`google2011`], [`google2019`] (Kaggle form), [`azure`] (packing 2020, SQLite), [`dlrm`]
 //!   (Alibaba GPU 2025), [`nodes`] (PAI 2020 and spot-GPU 2026 machine lists).
+//! - Workloads with task graphs: [`packsim`] (packsim's own task and machine files, CSV or JSON
+//!   Lines), [`swf`] (the Standard Workload Format), [`wfcommons`] (WfFormat JSON); `graph`
+//!   resolves parents by name for all of them and for Alibaba 2018's task names.
 //! - [`instances`]: BPPLIB and Vectorpack instances and suites with their known optima.
 //! - [`synthetic`]: seeded generators and the built-in default workload.
 //! - [`workload`]: whole workloads for the simulator (tasks + a cluster from a file or a spec).
@@ -45,15 +48,19 @@ pub mod dlrm;
 pub mod format;
 pub mod google2011;
 pub mod google2019;
+mod graph;
 pub mod info;
 pub mod instances;
 pub mod nodes;
 pub mod open;
 pub mod openb;
+pub mod packsim;
 pub mod rows;
 pub mod scale;
 pub mod shared;
+pub mod swf;
 pub mod synthetic;
+pub mod wfcommons;
 pub mod workload;
 
 pub use format::{Format, detect};

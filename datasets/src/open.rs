@@ -10,7 +10,8 @@ use crate::format::{Format, detect};
 use crate::instances::Suite;
 use crate::rows::{Chain, ReadOptions, Records, Skipped};
 use crate::{
-    Error, alibaba2017, alibaba2018, azure, batch, dlrm, google2011, google2019, instances, nodes, openb,
+    Error, alibaba2017, alibaba2018, azure, batch, dlrm, google2011, google2019, instances, nodes, openb, packsim,
+    swf, wfcommons,
 };
 
 /// A stream of records that can say what it skipped and ignored along the way.
@@ -195,6 +196,22 @@ pub fn open(
             excluded: Vec::new(),
         }),
         Format::Batch => Opened::Batch(batch::read_bins(path)?),
+        Format::PacksimTasks => {
+            let (schema, tasks) = packsim::tasks(path, options)?;
+            Opened::Tasks(schema, Box::new(tasks))
+        }
+        Format::PacksimMachines => {
+            let (schema, machines) = packsim::machines(path, options)?;
+            Opened::Machines(schema, Box::new(machines))
+        }
+        Format::Swf => {
+            let (schema, tasks) = swf::tasks(path, options)?;
+            Opened::Tasks(schema, Box::new(tasks))
+        }
+        Format::Wfcommons => {
+            let (schema, tasks) = wfcommons::tasks(path)?;
+            Opened::Tasks(schema, Box::new(tasks))
+        }
     };
     Ok((format, opened))
 }

@@ -99,6 +99,7 @@ pub fn load(
     extra: &FormatOptions,
 ) -> Result<(Workload, LoadReport), Error> {
     let mut report = LoadReport::default();
+    let mut task_format = None;
     let (name, schema, mut task_list, own_machines) = match tasks {
         TaskSource::Synthetic { name, seed } => {
             let spec = synthetic::builtin(name, *seed).ok_or_else(|| {
@@ -114,7 +115,16 @@ pub fn load(
             (w.name, w.schema, w.tasks, Some(w.machines))
         }
         TaskSource::File { path, format } => {
-            let (format, opened) = open(path, *format, options, extra)?;
+            // A bins, items or machines file in packsim's own columns reads as tasks here.
+            let format = match format {
+                Some(f) => Some(*f),
+                None => match crate::format::detect(path)? {
+                    Format::Batch | Format::PacksimMachines if !is_batch_json(path) => Some(Format::PacksimTasks),
+                    f => Some(f),
+                },
+            };
+            let (format, opened) = open(path, format, options, extra)?;
+            task_format = Some(format);
             let Opened::Tasks(schema, mut stream) = opened else {
                 return Err(Error::file(
                     path,
@@ -128,12 +138,15 @@ pub fn load(
             for task in stream.by_ref() {
                 list.push(task?);
             }
-            report.files.push((
-                path.clone(),
-                stream.rows_read(),
-                stream.skipped(),
-                stream.ignored(),
-            ));
+            let mut ignored = stream.ignored();
+            if format == Format::Alibaba2018Tasks {
+                for (reason, n) in crate::alibaba2018::link_dags(path, &mut list)? {
+                    *ignored.entry(reason).or_insert(0) += n;
+                }
+            }
+            report
+                .files
+                .push((path.clone(), stream.rows_read(), stream.skipped(), ignored));
             let name = format!(
                 "{}/{}",
                 format.name(),
@@ -144,7 +157,7 @@ pub fn load(
             (name, schema, list, None)
         }
     };
-    task_list.sort_by_key(|t| t.arrival);
+    sort_tasks(&mut task_list);
     let start = task_list.first().map_or(0, |t| t.arrival);
     let (machines, events) = match (cluster, own_machines) {
         (Some(ClusterSource::Spec(spec)), _) => (parse_spec(spec, &schema)?, Vec::new()),
@@ -152,6 +165,12 @@ pub fn load(
             machines_from_file(path, &schema, start, options, extra, &mut report)?
         }
         (None, Some(machines)) => (machines, Vec::new()),
+        (None, None) if task_format == Some(Format::Swf) => {
+            let TaskSource::File { path, .. } = tasks else {
+                unreachable!("an SWF workload is a file")
+            };
+            (crate::swf::cluster(path)?, Vec::new())
+        }
         (None, None) => {
             let TaskSource::File { path, .. } = tasks else {
                 unreachable!("synthetic workloads have machines")
@@ -220,6 +239,38 @@ pub fn input_files(tasks: &TaskSource, cluster: Option<&ClusterSource>) -> Vec<P
     files
 }
 
+/// The format a cluster file is read in: a bins file in packsim's columns is a machines file.
+fn machines_format(path: &Path) -> Result<Option<Format>, Error> {
+    if path.is_dir() {
+        return Ok(None);
+    }
+    Ok(match crate::format::detect(path)? {
+        Format::Batch | Format::PacksimTasks if !is_batch_json(path) => Some(Format::PacksimMachines),
+        f => Some(f),
+    })
+}
+
+/// True for a `.json` bins/items array (which has no task or machine-event columns).
+fn is_batch_json(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Puts tasks in arrival order, dependencies following their parents.
+fn sort_tasks(tasks: &mut Vec<TaskSpec>) {
+    if tasks.windows(2).all(|w| w[0].arrival <= w[1].arrival) {
+        return;
+    }
+    let mut w = Workload {
+        name: String::new(),
+        schema: sim::workload::schema(&["cpus"]),
+        machines: Vec::new(),
+        machine_events: Vec::new(),
+        tasks: std::mem::take(tasks),
+    };
+    w.sort();
+    *tasks = w.tasks;
+}
+
 /// The machine list that ships beside a known task trace.
 fn default_cluster(tasks: &Path) -> Option<PathBuf> {
     let dir = tasks.parent()?;
@@ -247,7 +298,7 @@ pub fn cluster_machines(
         ClusterSource::Spec(spec) => return Ok((spec_schema.clone(), parse_spec(spec, spec_schema)?)),
         ClusterSource::File(path) => path,
     };
-    let (format, opened) = open(path, None, options, extra)?;
+    let (format, opened) = open(path, machines_format(path)?, options, extra)?;
     let Opened::Machines(schema, stream) = opened else {
         return Err(Error::file(
             path,
@@ -277,7 +328,7 @@ fn machines_from_file(
     extra: &FormatOptions,
     report: &mut LoadReport,
 ) -> Result<(Vec<MachineSpec>, Vec<MachineEvent>), Error> {
-    let (format, opened) = open(path, None, options, extra)?;
+    let (format, opened) = open(path, machines_format(path)?, options, extra)?;
     let Opened::Machines(machine_schema, mut stream) = opened else {
         return Err(Error::file(
             path,

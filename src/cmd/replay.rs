@@ -46,7 +46,8 @@ pub(crate) struct Args {
     /// Seed of the run (arrive-only sampling, random policies, synthetic workloads).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Write `series.csv` (the time series) and `summary.json` into this directory.
+    /// Write `series.csv` (the time series), `summary.json` and, when the workload names jobs,
+    /// `jobs.csv` (one row per job: completion time, critical path, slowdown) into this directory.
     /// Print the summary as JSON (the same document as `summary.json`) instead of text.
     #[arg(long)]
     json: bool,
@@ -293,6 +294,37 @@ pub(crate) fn describe(outcome: &Outcome) -> String {
         if let Some(m) = s.makespan {
             let _ = writeln!(out, "makespan    {m:.0} s");
         }
+        if s.held > 0 || s.cancelled > 0 {
+            let _ = writeln!(
+                out,
+                "graph       {} held by unfinished parents at the end, {} cancelled by a failed parent",
+                s.held, s.cancelled
+            );
+        }
+        if let Some(j) = &s.jobs {
+            let _ = writeln!(
+                out,
+                "jobs        {} in all: {} completed, {} failed, {} unfinished",
+                j.jobs,
+                j.completed,
+                j.failed,
+                j.jobs - j.completed - j.failed
+            );
+            if let Some(c) = &j.completion {
+                let _ = writeln!(
+                    out,
+                    "JCT         mean {:.2} s, p50 {:.2} s, p95 {:.2} s, p99 {:.2} s (arrival to last task's end)",
+                    c.mean, c.p50, c.p95, c.p99
+                );
+            }
+            if let Some(d) = &j.slowdown {
+                let _ = writeln!(
+                    out,
+                    "slowdown    mean {:.3}, p50 {:.3}, p95 {:.3}, p99 {:.3} (JCT over the critical path)",
+                    d.mean, d.p50, d.p95, d.p99
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "utilisation {} (mean between the first and last arrival)",
@@ -360,6 +392,17 @@ fn write_outputs(dir: &std::path::Path, outcome: &Outcome) -> anyhow::Result<()>
     file.flush()?;
     drop(file);
     std::fs::rename(&tmp, &series)?;
+    if !outcome.jobs.is_empty() {
+        let jobs = dir.join("jobs.csv");
+        let tmp = dir.join(".jobs.csv.tmp");
+        let mut file = std::io::BufWriter::new(
+            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+        );
+        sim::write_jobs(&outcome.jobs, &mut file).with_context(|| format!("writing {}", tmp.display()))?;
+        file.flush()?;
+        drop(file);
+        std::fs::rename(&tmp, &jobs)?;
+    }
     let path = dir.join("summary.json");
     std::fs::write(
         &path,
