@@ -184,7 +184,10 @@ pub fn dag_name(name: &str) -> Option<(&str, Vec<&str>)> {
 /// Links the tasks of `batch_task` (as [`batch_tasks`] reads them, named `job/task_name`) into
 /// their jobs' DAGs, in arrival order. Parents missing from the job, repeated, or the task itself
 /// are dropped and counted, by reason, in the answer, as are names repeated within a job.
-pub fn link_dags(path: &Path, tasks: &mut Vec<TaskSpec>) -> Result<std::collections::BTreeMap<&'static str, u64>, Error> {
+pub fn link_dags(
+    path: &Path,
+    tasks: &mut Vec<TaskSpec>,
+) -> Result<std::collections::BTreeMap<&'static str, u64>, Error> {
     let mut linker = crate::graph::Linker::new(crate::graph::Strictness::Tolerant);
     for t in tasks.iter() {
         let (job, name) = t.name.split_once('/').unwrap_or(("", &t.name));

@@ -214,16 +214,21 @@ pub fn detect(path: &Path) -> Result<Format, Error> {
         });
     }
     let first = first_line(path)?;
-    if [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"].iter().any(|e| name.ends_with(e)) {
+    if [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"]
+        .iter()
+        .any(|e| name.ends_with(e))
+    {
         let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&first)
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
         let has = |k: &str| keys.iter().any(|x| x == k);
-        return Ok(if crate::packsim::TASK_ONLY.iter().any(|k| has(k)) || !(has("time") || has("event")) {
-            Format::PacksimTasks
-        } else {
-            Format::PacksimMachines
-        });
+        return Ok(
+            if crate::packsim::TASK_ONLY.iter().any(|k| has(k)) || !(has("time") || has("event")) {
+                Format::PacksimTasks
+            } else {
+                Format::PacksimMachines
+            },
+        );
     }
     if first.starts_with(';') {
         return Ok(Format::Swf);
@@ -244,13 +249,20 @@ fn starts_with_bytes(path: &Path, magic: &[u8]) -> Result<bool, Error> {
     Ok(file.read_exact(&mut buf).is_ok() && buf == magic)
 }
 
+/// The first line that is neither blank nor a `#` comment.
 fn first_line(path: &Path) -> Result<String, Error> {
     let mut reader = crate::rows::open(path)?;
     let mut bytes = Vec::new();
-    reader
-        .read_until(b'\n', &mut bytes)
-        .map_err(|e| Error::file(path, format!("read failed: {e}")))?;
-    Ok(String::from_utf8_lossy(&bytes).trim().to_string())
+    loop {
+        bytes.clear();
+        let n = reader
+            .read_until(b'\n', &mut bytes)
+            .map_err(|e| Error::file(path, format!("read failed: {e}")))?;
+        let line = String::from_utf8_lossy(&bytes).trim().to_string();
+        if n == 0 || !(line.is_empty() || line.starts_with('#')) {
+            return Ok(line);
+        }
+    }
 }
 
 /// Detection from the first line (and the lower-case file name).
@@ -309,7 +321,7 @@ fn detect_line(line: &str, name: &str) -> Option<Format> {
     {
         return Some(Format::Bpplib);
     }
-    if fields.contains(&"id") && crate::packsim::TASK_ONLY.iter().any(|c| fields.contains(c)) {
+    if crate::packsim::TASK_ONLY.iter().any(|c| fields.contains(c)) {
         return Some(Format::PacksimTasks);
     }
     if fields.contains(&"id") && (fields.contains(&"event") || fields.contains(&"time")) {
@@ -379,7 +391,10 @@ mod tests {
             detect_line("id,arrival,duration,cpus,mem", "t.csv"),
             Some(Format::PacksimTasks)
         );
-        assert_eq!(detect_line("id,job,after,cpus", "t.txt"), Some(Format::PacksimTasks));
+        assert_eq!(
+            detect_line("id,job,after,cpus", "t.txt"),
+            Some(Format::PacksimTasks)
+        );
         assert_eq!(
             detect_line("id,time,event,cpus,mem", "m.csv"),
             Some(Format::PacksimMachines)

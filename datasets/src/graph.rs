@@ -72,7 +72,10 @@ impl Linker {
                     ),
                 )),
                 Strictness::Tolerant => {
-                    *self.dropped.entry("repeated task name (later one not a parent)").or_insert(0) += 1;
+                    *self
+                        .dropped
+                        .entry("repeated task name (later one not a parent)")
+                        .or_insert(0) += 1;
                     Ok(())
                 }
             };
@@ -82,7 +85,14 @@ impl Linker {
     }
 
     /// The task registered last waits for `parent` (an id within `job`) plus `delay`.
-    pub(crate) fn after(&mut self, job: Option<&str>, parent: &str, delay: Time, line: u64, column: &'static str) {
+    pub(crate) fn after(
+        &mut self,
+        job: Option<&str>,
+        parent: &str,
+        delay: Time,
+        line: u64,
+        column: &'static str,
+    ) {
         self.refs.push(Ref {
             child: self.lines.len() as u32 - 1,
             job: job.map(str::to_string),
@@ -144,7 +154,10 @@ impl Linker {
                     return Err(Error::at(
                         path,
                         r.line,
-                        format!("task `{}`: column `{}`: `{}` {problem}", child.name, r.column, r.parent),
+                        format!(
+                            "task `{}`: column `{}`: `{}` {problem}",
+                            child.name, r.column, r.parent
+                        ),
                     ));
                 }
                 (Some((_, reason)), Strictness::Tolerant) => drop(reason, &mut self.dropped),

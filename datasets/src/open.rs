@@ -10,8 +10,8 @@ use crate::format::{Format, detect};
 use crate::instances::Suite;
 use crate::rows::{Chain, ReadOptions, Records, Skipped};
 use crate::{
-    Error, alibaba2017, alibaba2018, azure, batch, dlrm, google2011, google2019, instances, nodes, openb, packsim,
-    swf, wfcommons,
+    Error, alibaba2017, alibaba2018, azure, batch, dlrm, google2011, google2019, instances, nodes, openb,
+    packsim, swf, wfcommons,
 };
 
 /// A stream of records that can say what it skipped and ignored along the way.

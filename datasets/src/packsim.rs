@@ -30,7 +30,9 @@ use std::io::BufRead;
 use std::path::Path;
 
 use packing::{Dim, Schema};
-use sim::workload::{GpuDemand, GpuInventory, MachineChange, MachineEvent, MachineSpec, TaskSpec, Time, dims};
+use sim::workload::{
+    GpuDemand, GpuInventory, MachineChange, MachineEvent, MachineSpec, TaskSpec, Time, dims,
+};
 
 use crate::Error;
 use crate::graph::{Linker, Strictness};
@@ -79,7 +81,12 @@ pub struct Loaded<T> {
 }
 
 impl<T> Loaded<T> {
-    pub(crate) fn new(items: Vec<T>, rows: u64, skipped: Skipped, ignored: BTreeMap<&'static str, u64>) -> Loaded<T> {
+    pub(crate) fn new(
+        items: Vec<T>,
+        rows: u64,
+        skipped: Skipped,
+        ignored: BTreeMap<&'static str, u64>,
+    ) -> Loaded<T> {
         Loaded {
             items: items.into_iter(),
             rows,
@@ -137,10 +144,13 @@ fn bad(column: &str, value: &str, problem: impl Into<String>) -> Bad {
 
 impl Row {
     fn get(&self, column: &str) -> Option<&str> {
-        self.fields.iter().find(|(c, _)| c == column).and_then(|(_, f)| match f {
-            Field::Text(t) => Some(t.as_str()),
-            Field::List(_) => None,
-        })
+        self.fields
+            .iter()
+            .find(|(c, _)| c == column)
+            .and_then(|(_, f)| match f {
+                Field::Text(t) => Some(t.as_str()),
+                Field::List(_) => None,
+            })
     }
 
     fn list(&self, column: &str) -> Vec<String> {
@@ -157,12 +167,16 @@ impl Row {
     }
 
     fn seconds(&self, column: &str) -> Result<Option<Time>, Bad> {
-        let Some(text) = self.get(column) else { return Ok(None) };
+        let Some(text) = self.get(column) else {
+            return Ok(None);
+        };
         parse_seconds(column, text).map(Some)
     }
 
     fn whole<T: std::str::FromStr>(&self, column: &str) -> Result<Option<T>, Bad> {
-        let Some(text) = self.get(column) else { return Ok(None) };
+        let Some(text) = self.get(column) else {
+            return Ok(None);
+        };
         text.parse::<T>().map(Some).map_err(|_| {
             let problem = if text.starts_with('-') {
                 "is negative"
@@ -184,10 +198,19 @@ fn parse_seconds(column: &str, text: &str) -> Result<Time, Bad> {
 /// Reads every row of a CSV (with a header) or JSON Lines file: the columns in order of first
 /// mention and the rows.
 fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<Row>), Error> {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let jsonl = [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"].iter().any(|e| name.ends_with(e));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let jsonl = [".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"]
+        .iter()
+        .any(|e| name.ends_with(e));
     let input = crate::rows::open(path)?;
-    if jsonl { json_lines(path, input) } else { csv_rows(path, input) }
+    if jsonl {
+        json_lines(path, input)
+    } else {
+        csv_rows(path, input)
+    }
 }
 
 fn csv_rows(path: &Path, input: Box<dyn BufRead>) -> Result<(Vec<String>, Vec<Row>), Error> {
@@ -202,12 +225,17 @@ fn csv_rows(path: &Path, input: Box<dyn BufRead>) -> Result<(Vec<String>, Vec<Ro
         .map(str::to_string)
         .collect();
     if header.iter().all(String::is_empty) {
-        return Err(Error::file(path, "the file is empty (expected a header such as `id,arrival,duration,cpus,mem`)"));
+        return Err(Error::file(
+            path,
+            "the file is empty (expected a header such as `id,arrival,duration,cpus,mem`)",
+        ));
     }
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| match e.kind() {
-            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::at(
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => Error::at(
                 path,
                 e.position().map_or(0, csv::Position::line),
                 format!("expected {expected_len} fields like the header, found {len}"),
@@ -239,10 +267,18 @@ fn json_lines(path: &Path, input: Box<dyn BufRead>) -> Result<(Vec<String>, Vec<
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             let message = e.to_string();
             let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-            Error::at(path, line_no, format!("column {}: invalid JSON: {message}", e.column()))
+            Error::at(
+                path,
+                line_no,
+                format!("column {}: invalid JSON: {message}", e.column()),
+            )
         })?;
         let serde_json::Value::Object(object) = value else {
-            return Err(Error::at(path, line_no, format!("expected an object, found `{value}`")));
+            return Err(Error::at(
+                path,
+                line_no,
+                format!("expected an object, found `{value}`"),
+            ));
         };
         let mut fields = Vec::with_capacity(object.len());
         for (key, v) in object {
@@ -278,7 +314,10 @@ fn json_lines(path: &Path, input: Box<dyn BufRead>) -> Result<(Vec<String>, Vec<
             }
             fields.push((key, field));
         }
-        rows.push(Row { line: line_no, fields });
+        rows.push(Row {
+            line: line_no,
+            fields,
+        });
     }
     Ok((columns, rows))
 }
@@ -301,7 +340,13 @@ fn schema_of(path: &Path, columns: &[String], reserved: &[&str], kind: &str) -> 
 }
 
 /// Handles a bad row: counted and skipped, or the error that stops the read.
-fn bad_row(path: &Path, options: &ReadOptions, skipped: &mut Skipped, line: u64, b: Bad) -> Result<(), Error> {
+fn bad_row(
+    path: &Path,
+    options: &ReadOptions,
+    skipped: &mut Skipped,
+    line: u64,
+    b: &Bad,
+) -> Result<(), Error> {
     let message = format!("column `{}`: `{}` {}", b.column, b.value, b.problem);
     if options.skip_bad_rows {
         skipped.add(format!("{}: {}", b.column, b.problem), line, message);
@@ -315,7 +360,11 @@ fn bad_row(path: &Path, options: &ReadOptions, skipped: &mut Skipped, line: u64,
 pub fn tasks(path: &Path, options: &ReadOptions) -> Result<(Schema, Loaded<TaskSpec>), Error> {
     let (columns, rows) = read_rows(path)?;
     if !columns.iter().any(|c| c == "id") {
-        return Err(Error::at(path, 1, format!("missing column `id` (found: {})", columns.join(","))));
+        return Err(Error::at(
+            path,
+            1,
+            format!("missing column `id` (found: {})", columns.join(",")),
+        ));
     }
     let schema = schema_of(path, &columns, &TASK_COLUMNS, "id,arrival,duration")?;
     let gpu_dim = schema.index_of(dims::GPUS);
@@ -331,7 +380,7 @@ pub fn tasks(path: &Path, options: &ReadOptions) -> Result<(Schema, Loaded<TaskS
         let (task, parents) = match task_of(&row, &schema, gpu_dim) {
             Ok(t) => t,
             Err(b) => {
-                bad_row(path, options, &mut skipped, row.line, b)?;
+                bad_row(path, options, &mut skipped, row.line, &b)?;
                 continue;
             }
         };
@@ -349,18 +398,23 @@ pub fn tasks(path: &Path, options: &ReadOptions) -> Result<(Schema, Loaded<TaskS
 }
 
 /// One task row: the task and its parents (id, delay).
-fn task_of(row: &Row, schema: &Schema, gpu_dim: Option<usize>) -> Result<(TaskSpec, Vec<(String, Time)>), Bad> {
+fn task_of(
+    row: &Row,
+    schema: &Schema,
+    gpu_dim: Option<usize>,
+) -> Result<(TaskSpec, Vec<(String, Time)>), Bad> {
     let id = row.get("id").ok_or_else(|| bad("id", "", "is empty"))?;
     let mut demand = vec![0u64; schema.len()];
     for (d, dim) in schema.dims().iter().enumerate() {
         if let Some(text) = row.get(dim.name()) {
-            demand[d] = dim.parse(text).map_err(|e| bad(dim.name(), text, e.to_string()))?;
+            demand[d] = dim
+                .parse(text)
+                .map_err(|e| bad(dim.name(), text, e.to_string()))?;
         }
     }
     let mut task = TaskSpec::new(id, row.seconds("arrival")?.unwrap_or(0), demand);
     task.duration = row.seconds("duration")?;
-    if let Some(d) = task.duration.filter(|&d| d < 0) {
-        let _ = d;
+    if task.duration.is_some_and(|d| d < 0) {
         return Err(bad("duration", row.get("duration").unwrap_or(""), "is negative"));
     }
     task.instances = row.whole::<u32>("instances")?.unwrap_or(1);
@@ -378,12 +432,24 @@ fn task_of(row: &Row, schema: &Schema, gpu_dim: Option<usize>) -> Result<(TaskSp
     task.gpu_models = row
         .get("gpu_model")
         .or_else(|| row.get("gpu_spec"))
-        .map(|s| s.split('|').map(str::trim).filter(|m| !m.is_empty()).map(str::to_string).collect())
+        .map(|s| {
+            s.split('|')
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     // openb's request: `num_gpu` GPUs of `gpu_milli` each (a share when one GPU below 1000).
     let (count, milli) = (row.whole::<u32>("num_gpu")?, row.whole::<u32>("gpu_milli")?);
     if count.is_some() || milli.is_some() {
-        let g = gpu_dim.ok_or_else(|| bad("num_gpu", row.get("num_gpu").unwrap_or(""), "needs a `gpus` column too"))?;
+        let g = gpu_dim.ok_or_else(|| {
+            bad(
+                "num_gpu",
+                row.get("num_gpu").unwrap_or(""),
+                "needs a `gpus` column too",
+            )
+        })?;
         let text = row.get("gpu_milli").unwrap_or("");
         let gpu = match (count.unwrap_or(0), milli.unwrap_or(0)) {
             (0, 0) => GpuDemand::None,
@@ -391,7 +457,13 @@ fn task_of(row: &Row, schema: &Schema, gpu_dim: Option<usize>) -> Result<(TaskSp
             (_, 0) => return Err(bad("gpu_milli", text, "is 0 although num_gpu is not")),
             (1, m) if m < 1000 => GpuDemand::Share(m),
             (n, 1000) => GpuDemand::Whole(n),
-            _ => return Err(bad("gpu_milli", text, "must be 1000 when num_gpu is above 1 (and at most 1000)")),
+            _ => {
+                return Err(bad(
+                    "gpu_milli",
+                    text,
+                    "must be 1000 when num_gpu is above 1 (and at most 1000)",
+                ));
+            }
         };
         if row.get(dims::GPUS).is_some() && task.demand[g] != gpu.milli() {
             return Err(bad(
@@ -424,7 +496,11 @@ fn task_of(row: &Row, schema: &Schema, gpu_dim: Option<usize>) -> Result<(TaskSp
 pub fn machines(path: &Path, options: &ReadOptions) -> Result<(Schema, Loaded<MachineEvent>), Error> {
     let (columns, rows) = read_rows(path)?;
     if !columns.iter().any(|c| c == "id") {
-        return Err(Error::at(path, 1, format!("missing column `id` (found: {})", columns.join(","))));
+        return Err(Error::at(
+            path,
+            1,
+            format!("missing column `id` (found: {})", columns.join(",")),
+        ));
     }
     let schema = schema_of(path, &columns, &MACHINE_COLUMNS, "id")?;
     let gpu_dim = schema.index_of(dims::GPUS);
@@ -434,7 +510,7 @@ pub fn machines(path: &Path, options: &ReadOptions) -> Result<(Schema, Loaded<Ma
     for row in rows {
         match machine_of(&row, &schema, gpu_dim) {
             Ok(e) => events.push(e),
-            Err(b) => bad_row(path, options, &mut skipped, row.line, b)?,
+            Err(b) => bad_row(path, options, &mut skipped, row.line, &b)?,
         }
     }
     events.sort_by_key(|e: &MachineEvent| e.time);
@@ -447,13 +523,19 @@ fn machine_of(row: &Row, schema: &Schema, gpu_dim: Option<usize>) -> Result<Mach
     let mut capacity = vec![0u64; schema.len()];
     for (d, dim) in schema.dims().iter().enumerate() {
         if let Some(text) = row.get(dim.name()) {
-            capacity[d] = dim.parse(text).map_err(|e| bad(dim.name(), text, e.to_string()))?;
+            capacity[d] = dim
+                .parse(text)
+                .map_err(|e| bad(dim.name(), text, e.to_string()))?;
         }
     }
     let gpus = match gpu_dim.map(|g| capacity[g]) {
         Some(milli) if milli > 0 => {
             if milli % 1000 != 0 {
-                return Err(bad(dims::GPUS, row.get(dims::GPUS).unwrap_or(""), "is not a whole number of GPUs"));
+                return Err(bad(
+                    dims::GPUS,
+                    row.get(dims::GPUS).unwrap_or(""),
+                    "is not a whole number of GPUs",
+                ));
             }
             Some(GpuInventory {
                 count: u32::try_from(milli / 1000)

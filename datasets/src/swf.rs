@@ -68,8 +68,12 @@ pub fn header(path: &Path) -> Result<Header, Error> {
     let mut h = Header::default();
     for (n, line) in crate::rows::open(path)?.lines().enumerate() {
         let line = line.map_err(|e| Error::at(path, n as u64 + 1, format!("read failed: {e}")))?;
-        let Some(comment) = line.trim().strip_prefix(';') else { break };
-        let Some((key, value)) = comment.split_once(':') else { continue };
+        let Some(comment) = line.trim().strip_prefix(';') else {
+            break;
+        };
+        let Some((key, value)) = comment.split_once(':') else {
+            continue;
+        };
         let slot = match key.trim() {
             "MaxNodes" => &mut h.max_nodes,
             "MaxProcs" => &mut h.max_procs,
@@ -77,7 +81,11 @@ pub fn header(path: &Path) -> Result<Header, Error> {
         };
         let value = value.split_whitespace().next().unwrap_or("");
         *slot = Some(value.parse().map_err(|_| {
-            Error::at(path, n as u64 + 1, format!("{}: `{value}` is not a whole number", key.trim()))
+            Error::at(
+                path,
+                n as u64 + 1,
+                format!("{}: `{value}` is not a whole number", key.trim()),
+            )
         })?);
     }
     Ok(h)
@@ -136,13 +144,20 @@ pub fn tasks(path: &Path, options: &ReadOptions) -> Result<(Schema, Loaded<TaskS
             }
             Ok(Job::Ignore(reason)) => *ignored.entry(reason).or_insert(0) += 1,
             Err(message) if options.skip_bad_rows => {
-                skipped.add(message.split(':').next().unwrap_or("").to_string(), line_no, message);
+                skipped.add(
+                    message.split(':').next().unwrap_or("").to_string(),
+                    line_no,
+                    message,
+                );
             }
             Err(message) => return Err(Error::at(path, line_no, message)),
         }
     }
     if list.is_empty() && skipped.is_empty() && ignored.is_empty() {
-        return Err(Error::file(path, "no jobs (an SWF file has one job per line after `;` comments)"));
+        return Err(Error::file(
+            path,
+            "no jobs (an SWF file has one job per line after `;` comments)",
+        ));
     }
     for (reason, count) in linker.link(path, &mut list)? {
         *ignored.entry(reason).or_insert(0) += count;
@@ -166,24 +181,31 @@ fn job(text: &str) -> Result<Job, String> {
     }
     let num = |i: usize| -> Result<Option<f64>, String> {
         match fields[i].parse::<f64>() {
-            Ok(x) if x == -1.0 => Ok(None),
+            Ok(-1.0) => Ok(None),
             Ok(x) if x.is_finite() && x >= 0.0 => Ok(Some(x)),
-            Ok(_) => Err(format!("column `{}`: `{}` is negative (only -1 means unknown)", FIELDS[i], fields[i])),
+            Ok(_) => Err(format!(
+                "column `{}`: `{}` is negative (only -1 means unknown)",
+                FIELDS[i], fields[i]
+            )),
             Err(_) => Err(format!("column `{}`: `{}` is not a number", FIELDS[i], fields[i])),
         }
     };
     let id = fields[0];
     num(0)?.ok_or_else(|| format!("column `job_number`: `{id}` is not a job number"))?;
-    let Some(submit) = num(1)? else { return Ok(Job::Ignore("job without a submit time")) };
+    let Some(submit) = num(1)? else {
+        return Ok(Job::Ignore("job without a submit time"));
+    };
     let Some(procs) = num(7)?.filter(|&p| p > 0.0).or(num(4)?.filter(|&p| p > 0.0)) else {
         return Ok(Job::Ignore("job without a processor count"));
     };
-    let Some(run) = num(3)?.or(num(8)?) else { return Ok(Job::Ignore("job without a run time")) };
+    let Some(run) = num(3)?.or(num(8)?) else {
+        return Ok(Job::Ignore("job without a run time"));
+    };
     let us = |s: f64| (s * SECOND as f64).round() as i64;
     let mut task = TaskSpec::new(id, us(submit), vec![1000]);
     task.duration = Some(us(run));
-    task.instances =
-        u32::try_from(procs as u64).map_err(|_| format!("column `requested_processors`: `{procs}` is too large"))?;
+    task.instances = u32::try_from(procs as u64)
+        .map_err(|_| format!("column `requested_processors`: `{procs}` is too large"))?;
     task.job = Some(id.to_string());
     task.group = num(11)?.map(|u| format!("user {u}"));
     task.class = num(14)?.map(|q| format!("queue {q}"));

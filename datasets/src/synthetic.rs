@@ -275,7 +275,9 @@ fn dag_shape(rng: &mut ChaCha8Rng) -> Vec<Vec<u32>> {
         }
         1 => {
             let n = rng.random_range(3..=8u32);
-            (0..n).map(|i| if i == 0 { Vec::new() } else { vec![i - 1] }).collect()
+            (0..n)
+                .map(|i| if i == 0 { Vec::new() } else { vec![i - 1] })
+                .collect()
         }
         _ => {
             let mut nodes: Vec<Vec<u32>> = Vec::new();
@@ -324,7 +326,13 @@ impl TaskStream {
                 t.name = format!("{job}/t{k}");
                 t.arrival = if self.gap.is_some() { arrival } else { 0 };
                 t.job = Some(job.clone());
-                t.after = parents.iter().map(|&p| After { task: base + p, delay: 0 }).collect();
+                t.after = parents
+                    .iter()
+                    .map(|&p| After {
+                        task: base + p,
+                        delay: 0,
+                    })
+                    .collect();
                 t
             })
             .collect();

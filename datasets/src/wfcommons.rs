@@ -45,15 +45,23 @@ struct Recorded<'a> {
 pub fn tasks(path: &Path) -> Result<(Schema, Loaded<TaskSpec>), Error> {
     let text = read_text(path)?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| {
-        Error::at(path, e.line() as u64, format!("column {}: invalid JSON: {}", e.column(), {
-            let m = e.to_string();
-            m.split(" at line ").next().unwrap_or(&m).to_string()
-        }))
+        Error::at(
+            path,
+            e.line() as u64,
+            format!("column {}: invalid JSON: {}", e.column(), {
+                let m = e.to_string();
+                m.split(" at line ").next().unwrap_or(&m).to_string()
+            }),
+        )
     })?;
     let workflow = doc
         .get("workflow")
         .ok_or_else(|| Error::file(path, "no `workflow` object: not a WfCommons instance"))?;
-    let job = doc.get("name").and_then(Value::as_str).unwrap_or("workflow").to_string();
+    let job = doc
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("workflow")
+        .to_string();
     let recorded = match workflow.get("specification") {
         Some(spec) => newer(path, spec, workflow.get("execution"))?,
         None => older(path, workflow)?,
@@ -65,7 +73,10 @@ pub fn tasks(path: &Path) -> Result<(Schema, Loaded<TaskSpec>), Error> {
     let mut list = Vec::with_capacity(recorded.len());
     for (n, r) in recorded.iter().enumerate() {
         let at = |field: &str, value: &Value, problem: &str| {
-            Error::file(path, format!("task `{}` (#{}): `{field}` = `{value}` {problem}", r.id, n + 1))
+            Error::file(
+                path,
+                format!("task `{}` (#{}): `{field}` = `{value}` {problem}", r.id, n + 1),
+            )
         };
         let number = |field: &str, v: Option<&Value>| -> Result<Option<f64>, Error> {
             match v {
@@ -94,7 +105,10 @@ pub fn tasks(path: &Path) -> Result<(Schema, Loaded<TaskSpec>), Error> {
     }
     let dropped = linker.link(path, &mut list)?;
     let total = list.len() as u64;
-    Ok((wfcommons_schema(), Loaded::new(list, total, Skipped::default(), dropped)))
+    Ok((
+        wfcommons_schema(),
+        Loaded::new(list, total, Skipped::default(), dropped),
+    ))
 }
 
 fn array<'a>(path: &Path, v: Option<&'a Value>, what: &str) -> Result<&'a [Value], Error> {
@@ -115,7 +129,10 @@ fn names<'a>(path: &Path, task: &str, v: Option<&'a Value>) -> Result<Vec<&'a st
                     .ok_or_else(|| Error::file(path, format!("task `{task}`: parent `{p}` is not a name")))
             })
             .collect(),
-        Some(other) => Err(Error::file(path, format!("task `{task}`: `parents` is `{other}`, not a list"))),
+        Some(other) => Err(Error::file(
+            path,
+            format!("task `{task}`: `parents` is `{other}`, not a list"),
+        )),
     }
 }
 
@@ -130,7 +147,10 @@ fn newer<'a>(path: &Path, spec: &'a Value, execution: Option<&'a Value>) -> Resu
     let tasks = array(path, spec.get("tasks"), "workflow.specification.tasks")?;
     let mut runs: HashMap<&str, &Value> = HashMap::new();
     if let Some(exec) = execution {
-        for (n, t) in array(path, exec.get("tasks"), "workflow.execution.tasks")?.iter().enumerate() {
+        for (n, t) in array(path, exec.get("tasks"), "workflow.execution.tasks")?
+            .iter()
+            .enumerate()
+        {
             runs.insert(id_of(path, t, n, &["id"])?, t);
         }
     }

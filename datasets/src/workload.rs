@@ -119,7 +119,9 @@ pub fn load(
             let format = match format {
                 Some(f) => Some(*f),
                 None => match crate::format::detect(path)? {
-                    Format::Batch | Format::PacksimMachines if !is_batch_json(path) => Some(Format::PacksimTasks),
+                    Format::Batch | Format::PacksimMachines if !is_batch_json(path) => {
+                        Some(Format::PacksimTasks)
+                    }
                     f => Some(f),
                 },
             };

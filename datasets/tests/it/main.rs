@@ -3,6 +3,7 @@
 mod alloc;
 mod batch;
 mod fixtures;
+mod graphs;
 mod memory;
 mod real;
 mod synthetic;
