@@ -1,6 +1,6 @@
 //! `packsim dataset info`: what a file holds, computed in one streaming pass.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -143,6 +143,66 @@ pub struct TaskStats {
     pub classes: BTreeMap<String, u64>,
     /// Distinct groups.
     pub groups: u64,
+    /// Task graphs, when the tasks name jobs or parents.
+    pub graphs: Option<GraphStats>,
+}
+
+/// The jobs and dependency graphs of a task file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GraphStats {
+    /// Distinct jobs.
+    pub jobs: u64,
+    /// Task records with at least one parent.
+    pub with_parents: u64,
+    /// Dependencies (edges).
+    pub edges: u64,
+    /// The longest chain of tasks (levels) in any job.
+    pub depth: u64,
+    /// The most tasks on one level of one job (level: 1 + the deepest parent's level).
+    pub width: u64,
+}
+
+impl GraphStats {
+    /// The statistics of records given as (job, parents by position in the list).
+    fn of(records: &[(Option<u32>, Vec<u32>)], jobs: u64) -> GraphStats {
+        let n = records.len();
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut left: Vec<usize> = vec![0; n];
+        for (i, (_, parents)) in records.iter().enumerate() {
+            left[i] = parents.len();
+            for &p in parents {
+                children[p as usize].push(i as u32);
+            }
+        }
+        let mut level = vec![1u64; n];
+        let mut ready: Vec<usize> = (0..n).filter(|&i| left[i] == 0).collect();
+        while let Some(i) = ready.pop() {
+            for &c in &children[i] {
+                let c = c as usize;
+                level[c] = level[c].max(level[i] + 1);
+                left[c] -= 1;
+                if left[c] == 0 {
+                    ready.push(c);
+                }
+            }
+        }
+        let mut per_level: HashMap<(Option<u32>, u64), u64> = HashMap::new();
+        for (i, (job, _)) in records.iter().enumerate() {
+            *per_level.entry((*job, level[i])).or_insert(0) += 1;
+        }
+        GraphStats {
+            jobs,
+            with_parents: records.iter().filter(|r| !r.1.is_empty()).count() as u64,
+            edges: records.iter().map(|r| r.1.len() as u64).sum(),
+            depth: level.iter().copied().max().unwrap_or(0),
+            width: per_level
+                .iter()
+                .filter(|((job, _), _)| job.is_some())
+                .map(|(_, &c)| c)
+                .max()
+                .unwrap_or(0),
+        }
+    }
 }
 
 /// An instance suite.
@@ -291,6 +351,10 @@ fn summarize_one(
                 ..TaskStats::default()
             };
             let mut groups = HashSet::new();
+            // Jobs and parents of every record (tasks come in the order their parents' positions
+            // refer to), kept only while some record has a job or a parent.
+            let mut graph: Vec<(Option<u32>, Vec<u32>)> = Vec::new();
+            let mut job_ids: HashMap<String, u32> = HashMap::new();
             for (n, task) in stream.by_ref().enumerate() {
                 if n % 65_536 == 65_535 {
                     progress(path, n as u64 + 1);
@@ -318,8 +382,18 @@ fn summarize_one(
                 if let Some(g) = task.group {
                     groups.insert(g);
                 }
+                if task.job.is_some() || !task.after.is_empty() || !graph.is_empty() {
+                    graph.resize_with(n, || (None, Vec::new()));
+                    let next = job_ids.len() as u32;
+                    let job = task.job.map(|j| *job_ids.entry(j).or_insert(next));
+                    graph.push((job, task.after.iter().map(|a| a.task).collect()));
+                }
             }
             stats.groups = groups.len() as u64;
+            if !graph.is_empty() {
+                graph.resize_with(stats.records as usize, || (None, Vec::new()));
+                stats.graphs = Some(GraphStats::of(&graph, job_ids.len() as u64));
+            }
             summary.rows = stream.rows_read();
             summary.skipped = stream.skipped();
             summary.ignored = stream.ignored();
@@ -522,6 +596,20 @@ impl fmt::Display for Summary {
             }
             if t.groups > 0 {
                 writeln!(f, "  groups      {}", group(u128::from(t.groups)))?;
+            }
+            if let Some(g) = &t.graphs {
+                writeln!(
+                    f,
+                    "  jobs        {}; {} tasks wait for others ({} dependencies)",
+                    group(u128::from(g.jobs)),
+                    group(u128::from(g.with_parents)),
+                    group(u128::from(g.edges))
+                )?;
+                writeln!(
+                    f,
+                    "  graphs      {} levels at the deepest; at most {} tasks on one level of a job",
+                    g.depth, g.width
+                )?;
             }
         }
         if let Some(s) = &self.instances {

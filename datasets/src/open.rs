@@ -152,10 +152,27 @@ pub fn open(
             alibaba2018::alibaba2018_schema(),
             Box::new(alibaba2018::machine_meta(path, options)?),
         ),
-        Format::Alibaba2018Tasks => Opened::Tasks(
-            alibaba2018::alibaba2018_schema(),
-            Box::new(alibaba2018::batch_tasks(path, options)?),
-        ),
+        Format::Alibaba2018Tasks => {
+            // The DAGs are in the task names: read whole, then linked.
+            let mut records = alibaba2018::batch_tasks(path, options)?;
+            let mut list = Vec::new();
+            for task in records.by_ref() {
+                list.push(task?);
+            }
+            let mut ignored = records.ignored().clone();
+            for (reason, n) in alibaba2018::link_dags(path, &mut list)? {
+                *ignored.entry(reason).or_insert(0) += n;
+            }
+            Opened::Tasks(
+                alibaba2018::alibaba2018_schema(),
+                Box::new(packsim::Loaded::new(
+                    list,
+                    records.rows_read(),
+                    records.skipped().clone(),
+                    ignored,
+                )),
+            )
+        }
         Format::Alibaba2018Containers => Opened::Tasks(
             alibaba2018::alibaba2018_schema(),
             Box::new(alibaba2018::container_meta(path, options)?),

@@ -140,15 +140,12 @@ pub fn load(
             for task in stream.by_ref() {
                 list.push(task?);
             }
-            let mut ignored = stream.ignored();
-            if format == Format::Alibaba2018Tasks {
-                for (reason, n) in crate::alibaba2018::link_dags(path, &mut list)? {
-                    *ignored.entry(reason).or_insert(0) += n;
-                }
-            }
-            report
-                .files
-                .push((path.clone(), stream.rows_read(), stream.skipped(), ignored));
+            report.files.push((
+                path.clone(),
+                stream.rows_read(),
+                stream.skipped(),
+                stream.ignored(),
+            ));
             let name = format!(
                 "{}/{}",
                 format.name(),

@@ -231,17 +231,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     }
     if let Some(dir) = &args.out {
         write_outputs(dir, &outcome)?;
-        tracing::info!(
-            "wrote {} and {}",
-            dir.join("series.csv").display(),
-            dir.join("summary.json").display()
-        );
+        let mut files = vec![dir.join("series.csv"), dir.join("summary.json")];
+        if !outcome.jobs.is_empty() {
+            files.push(dir.join("jobs.csv"));
+        }
+        let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        tracing::info!("wrote {}", files.join(", "));
         if !args.json {
-            say!(
-                "wrote {} and {}",
-                dir.join("series.csv").display(),
-                dir.join("summary.json").display()
-            );
+            say!("wrote {}", files.join(", "));
         }
     }
     Ok(())

@@ -398,6 +398,22 @@ fn alibaba_2018_task_names_decode_into_dags() {
     assert_eq!(ignored.get("task waiting for itself"), Some(&1));
     assert_eq!(ignored.get("parent on a dependency cycle"), Some(&1));
     assert_eq!(t[at("j_1/M1")].job.as_deref(), Some("j_1"));
+    // `packsim dataset info`: 3 jobs; M2_1, R3_1_2, R4_3_3, J2_1 and one of j_3's tasks wait
+    // (1 + 2 + 1 + 1 + 1 = 6 edges); j_1's chain M1 → M2 → R3 → R4 is 4 levels deep; its first
+    // level holds M1, M5_9, M6_6 and task_… (4 tasks).
+    let (_d, path) = file("batch_task.csv", ALIBABA);
+    let info =
+        datasets::info::summarize(&path, None, &ReadOptions::default(), &FormatOptions::default()).unwrap();
+    let g = info[0].tasks.as_ref().unwrap().graphs.clone().unwrap();
+    assert_eq!(
+        (g.jobs, g.with_parents, g.edges, g.depth, g.width),
+        (3, 5, 6, 4, 4)
+    );
+    let text = info[0].to_string();
+    assert!(
+        text.contains("jobs        3; 5 tasks wait for others (6 dependencies)"),
+        "{text}"
+    );
 }
 
 #[test]
