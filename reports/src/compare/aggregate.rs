@@ -90,11 +90,15 @@ pub(crate) fn arrived_dim(dimensions: &[String]) -> &'static str {
     }
 }
 
-/// The metric a group's ranking is by, and whether lower is better.
-pub fn primary_metric(group_model: ModelKind, dimensions: &[String]) -> (String, bool) {
+/// The metric a group's ranking is by, and whether lower is better: arrived-demand allocation in
+/// an arrive-only replay; in the timed models, mean job slowdown when the workload has jobs (what
+/// a user of a DAG workload waits for is the job), else mean task wait.
+pub fn primary_metric(group_model: ModelKind, dimensions: &[String], has_jobs: bool) -> (String, bool) {
     if group_model == ModelKind::ArriveOnly {
         let dim = arrived_dim(dimensions);
         (format!("utilisation_{dim}"), false)
+    } else if has_jobs {
+        ("slowdown_mean".to_string(), true)
     } else {
         ("wait_mean_s".to_string(), true)
     }
@@ -176,7 +180,8 @@ pub fn summarise(results: &[RunResult]) -> Vec<GroupSummary> {
         .into_iter()
         .map(|g| {
             let runs = groups.remove(&g).expect("grouped");
-            let metric = primary_metric(g.model, &runs[0].dimensions);
+            let has_jobs = runs.iter().any(|r| r.metric("slowdown_mean").is_some());
+            let metric = primary_metric(g.model, &runs[0].dimensions, has_jobs);
             let mut policies: Vec<String> = Vec::new();
             for r in &runs {
                 if !policies.contains(&r.spec.policy) {

@@ -295,6 +295,11 @@ fn bar(name: &str, e: crate::stats::Estimate) -> Bar {
 fn metrics_table(w: &mut Writer<'_>, g: &GroupSummary) {
     let mut names: Vec<String> = [
         "placed_fraction",
+        "slowdown_mean",
+        "slowdown_p95",
+        "jct_mean_s",
+        "jct_p95_s",
+        "jct_p99_s",
         "wait_mean_s",
         "wait_p95_s",
         "wait_p99_s",

@@ -319,3 +319,54 @@ fn an_edited_trace_is_run_again_not_reused() {
     assert_eq!(reused, 0, "the edited trace reused a stored run");
     assert!((after - 2.0 * before).abs() < 1e-9, "{before} → {after}");
 }
+
+#[test]
+fn a_workload_with_jobs_is_ranked_by_mean_slowdown_and_reports_completion_times() {
+    // Two jobs of a diamond each, on 2 machines of 2 cores: first fit and worst fit.
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("jobs.csv");
+    let mut text = String::from("id,job,arrival,duration,cpus,mem,after\n");
+    for j in 0..2 {
+        text += &format!(
+            "a,j{j},{},10,2,1,\nb,j{j},{},20,1,1,a\nc,j{j},{},30,1,1,a\nd,j{j},{},5,2,1,b;c\n",
+            j * 5,
+            j * 5,
+            j * 5,
+            j * 5
+        );
+    }
+    std::fs::write(&trace, text).unwrap();
+    let out = dir.path().join("out");
+    let grid = Experiment {
+        workloads: vec![trace.to_string_lossy().into_owned()],
+        cluster: Some("2:cpus=2,mem=16".into()),
+        policies: vec!["first-fit".into(), "worst-fit".into()],
+        models: vec![sim::ModelKind::Global],
+        seeds: vec![1, 2],
+        scales: vec![1.0],
+        target: 1.3,
+    };
+    assert_eq!(run_all(&out, &grid, None), 4);
+    let groups = reports::compare::summarise(
+        &reports::run::run_grid(&out, &grid.runs(), &RunOptions::default(), &|_| {}).unwrap(),
+    );
+    assert_eq!(groups[0].metric, ("slowdown_mean".to_string(), true));
+    let csv = read(&out.join("results.csv"));
+    for metric in [
+        "jct_mean_s",
+        "jct_p99_s",
+        "slowdown_mean",
+        "jobs_completed",
+        "job_makespan_mean_s",
+    ] {
+        assert!(
+            csv.contains(&format!(",{metric},")),
+            "{metric} missing from results.csv"
+        );
+    }
+    let md = read(&out.join("report.md"));
+    assert!(
+        md.contains("slowdown_mean") && md.contains("jct_mean_s"),
+        "the report shows job metrics"
+    );
+}
