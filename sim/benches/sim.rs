@@ -146,5 +146,47 @@ fn google_scale(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine, openb, google_scale);
+/// A million tasks in about 133,000 synthetic DAG jobs, with their dependencies and with the same
+/// tasks' edges removed (jobs kept): dependency tracking is to cost at most 2× (issue 18). At
+/// 70% offered load, so that both replays keep short queues: at 100% the queue of a million tasks
+/// grows in both, and its length, not the graph, sets the time.
+fn dags(c: &mut Criterion) {
+    let mut spec = datasets::synthetic::builtin("dags", 1).expect("built in");
+    spec.tasks = 1_000_000;
+    spec.load = Some(0.7);
+    let with_edges = datasets::synthetic::generate(&spec);
+    let mut without_edges = with_edges.clone();
+    for t in &mut without_edges.tasks {
+        t.after.clear();
+    }
+    let config = Config {
+        model: Model::Global {
+            order: QueueOrder::Fifo,
+        },
+        sample_interval: Some(600 * SECOND),
+        ..Config::default()
+    };
+    let p = Policy::parse("best-fit", &with_edges.schema).expect("policy");
+    for (name, w) in [("with-edges", &with_edges), ("without-edges", &without_edges)] {
+        let start = Instant::now();
+        let s = sim::run(w, &p, &config).expect("runs").summary;
+        eprintln!(
+            "dags {name}: {} tasks, {} events in {:.2?}; mean slowdown {:.3}",
+            s.arrived,
+            s.events,
+            start.elapsed(),
+            s.jobs.as_ref().and_then(|j| j.slowdown).map_or(f64::NAN, |d| d.mean)
+        );
+    }
+    let mut group = c.benchmark_group("replay-dags-1M");
+    group.sample_size(10).measurement_time(Duration::from_secs(30));
+    for (name, w) in [("with-edges", &with_edges), ("without-edges", &without_edges)] {
+        group.bench_function(name, |b| {
+            b.iter(|| sim::run(w, &p, &config).expect("runs"));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine, openb, google_scale, dags);
 criterion_main!(benches);

@@ -21,16 +21,21 @@ use crate::cmd::dataset::ReadArgs;
     packsim replay --workload synthetic:default --policy best-fit --model global\n  \
     packsim replay --workload ../shared/datasets/alibaba_gpu_v2023_openb/openb_pod_list_default.csv \\\n    \
       --policy best-fit --model arrive-only --seed 42 --out out/\n  \
-    packsim replay --workload tasks.csv.gz --cluster 100:cpus=32,mem=131072 --policy satyr-bfd --model offers")]
+    packsim replay --workload tasks.csv.gz --cluster 100:cpus=32,mem=131072 --policy satyr-bfd --model offers\n  \
+    packsim replay --workload examples/my-tasks.csv --cluster examples/my-machines.csv --out out/\n\n\
+Your own workload: a CSV or JSON Lines file of tasks (id, arrival, duration, resources, instances,\n\
+job, after, ...), see the README's \"Task graphs and your own workloads\"; with jobs, the summary\n\
+adds job completion times and slowdown, and --out also writes jobs.csv.")]
 pub(crate) struct Args {
-    /// Tasks: a trace file (any format of `packsim dataset formats`), or `synthetic:NAME` for a
-    /// built-in workload (default, heavy-tailed, uniform, gpu-sharing).
+    /// Tasks: a trace file (any format of `packsim dataset formats`, packsim's own task files
+    /// included), or `synthetic:NAME` for a built-in workload (default, heavy-tailed, uniform,
+    /// gpu-sharing, google-scale, dags).
     #[arg(long, short = 'w', default_value = "synthetic:default")]
     workload: String,
     /// Machines: a machine list or machine-event trace, or a spec such as
     /// `64:cpus=32,mem=131072+8:cpus=96,mem=524288,gpus=8,gpu_model=A10` (values in cores, MiB,
-    /// GPUs). Default: the synthetic workload's own, or the node list that ships beside the trace
-    /// (openb, Alibaba 2017).
+    /// GPUs). Default: the synthetic workload's own, the node list that ships beside the trace
+    /// (openb, Alibaba 2017), or an SWF file's header.
     #[arg(long, short = 'c')]
     cluster: Option<String>,
     /// Placement policy (see `packsim policies`).
