@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use sim::workload::{After, TaskSpec, Time, Workload};
+use sim::workload::{After, TaskSpec, Time, check_graph, sort_tasks};
 
 use crate::Error;
 
@@ -163,33 +163,25 @@ impl Linker {
                 (Some((_, reason)), Strictness::Tolerant) => drop(reason, &mut self.dropped),
             }
         }
-        let mut w = Workload {
-            name: String::new(),
-            schema: sim::workload::schema(&["cpus"]),
-            machines: Vec::new(),
-            machine_events: Vec::new(),
-            tasks: std::mem::take(tasks),
-        };
         loop {
-            match w.check_graph() {
+            match check_graph(tasks) {
                 Ok(()) => break,
                 Err(e) if self.strictness == Strictness::Tolerant && e.problem.contains("cycle") => {
                     // Break the cycle at the task named: its parents on the cycle are dropped.
-                    let dropped = w.tasks[e.task].after.len() as u64;
-                    w.tasks[e.task].after.clear();
+                    let dropped = tasks[e.task].after.len() as u64;
+                    tasks[e.task].after.clear();
                     *self.dropped.entry("parent on a dependency cycle").or_insert(0) += dropped;
                 }
                 Err(e) => {
                     return Err(Error::at(
                         path,
                         self.lines[e.task],
-                        format!("task `{}` {}", w.tasks[e.task].name, e.problem),
+                        format!("task `{}` {}", tasks[e.task].name, e.problem),
                     ));
                 }
             }
         }
-        w.sort();
-        *tasks = w.tasks;
+        sort_tasks(tasks);
         Ok(self.dropped)
     }
 }

@@ -156,7 +156,7 @@ pub fn load(
             (name, schema, list, None)
         }
     };
-    sort_tasks(&mut task_list);
+    sim::workload::sort_tasks(&mut task_list);
     let start = task_list.first().map_or(0, |t| t.arrival);
     let (machines, events) = match (cluster, own_machines) {
         (Some(ClusterSource::Spec(spec)), _) => (parse_spec(spec, &schema)?, Vec::new()),
@@ -252,22 +252,6 @@ fn machines_format(path: &Path) -> Result<Option<Format>, Error> {
 /// True for a `.json` bins/items array (which has no task or machine-event columns).
 fn is_batch_json(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
-}
-
-/// Puts tasks in arrival order, dependencies following their parents.
-fn sort_tasks(tasks: &mut Vec<TaskSpec>) {
-    if tasks.windows(2).all(|w| w[0].arrival <= w[1].arrival) {
-        return;
-    }
-    let mut w = Workload {
-        name: String::new(),
-        schema: sim::workload::schema(&["cpus"]),
-        machines: Vec::new(),
-        machine_events: Vec::new(),
-        tasks: std::mem::take(tasks),
-    };
-    w.sort();
-    *tasks = w.tasks;
 }
 
 /// The machine list that ships beside a known task trace.

@@ -175,7 +175,10 @@ fn dags(c: &mut Criterion) {
             s.arrived,
             s.events,
             start.elapsed(),
-            s.jobs.as_ref().and_then(|j| j.slowdown).map_or(f64::NAN, |d| d.mean)
+            s.jobs
+                .as_ref()
+                .and_then(|j| j.slowdown)
+                .map_or(f64::NAN, |d| d.mean)
         );
     }
     let mut group = c.benchmark_group("replay-dags-1M");

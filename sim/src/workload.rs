@@ -152,32 +152,7 @@ impl Workload {
     /// dependencies follow their parents to their new positions.
     pub fn sort(&mut self) {
         self.machine_events.sort_by_key(|e| e.time);
-        if self.tasks.windows(2).all(|w| w[0].arrival <= w[1].arrival) {
-            return;
-        }
-        if !self.has_dependencies() {
-            self.tasks.sort_by_key(|t| t.arrival);
-            return;
-        }
-        let mut order: Vec<u32> = (0..self.tasks.len() as u32).collect();
-        order.sort_by_key(|&i| self.tasks[i as usize].arrival);
-        let mut position = vec![0u32; order.len()];
-        for (new, &old) in order.iter().enumerate() {
-            position[old as usize] = new as u32;
-        }
-        let mut old: Vec<Option<TaskSpec>> = std::mem::take(&mut self.tasks).into_iter().map(Some).collect();
-        self.tasks = order
-            .iter()
-            .map(|&i| {
-                let mut t = old[i as usize].take().expect("each task once");
-                for a in &mut t.after {
-                    if let Some(&p) = position.get(a.task as usize) {
-                        a.task = p;
-                    }
-                }
-                t
-            })
-            .collect();
+        sort_tasks(&mut self.tasks);
     }
 
     /// True when some task waits for another.
@@ -185,86 +160,119 @@ impl Workload {
         self.tasks.iter().any(|t| !t.after.is_empty())
     }
 
-    /// Checks the dependencies: every parent exists, no task waits for itself, the graph has no
-    /// cycle, and delays are not negative. The first problem names the task (for a cycle, the
-    /// first task on it in workload order). O(tasks + edges).
+    /// Checks the dependencies (see [`check_graph`]).
     pub fn check_graph(&self) -> Result<(), GraphError> {
-        let n = self.tasks.len();
-        let mut indegree = vec![0u32; n];
-        let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for (i, t) in self.tasks.iter().enumerate() {
-            for a in &t.after {
-                let p = a.task as usize;
-                if p >= n {
-                    return Err(GraphError {
-                        task: i,
-                        problem: format!("waits for task #{p}, but the workload has {n} tasks"),
-                    });
-                }
-                if p == i {
-                    return Err(GraphError {
-                        task: i,
-                        problem: "waits for itself".into(),
-                    });
-                }
-                if a.delay < 0 {
-                    return Err(GraphError {
-                        task: i,
-                        problem: format!(
-                            "has a negative delay ({} µs) after `{}`",
-                            a.delay, self.tasks[p].name
-                        ),
-                    });
-                }
-                indegree[i] += 1;
-                children[p].push(i as u32);
-            }
-        }
-        let mut ready: Vec<u32> = (0..n as u32).filter(|&i| indegree[i as usize] == 0).collect();
-        let mut seen = 0;
-        while let Some(i) = ready.pop() {
-            seen += 1;
-            for &c in &children[i as usize] {
-                indegree[c as usize] -= 1;
-                if indegree[c as usize] == 0 {
-                    ready.push(c);
-                }
-            }
-        }
-        if seen == n {
-            return Ok(());
-        }
-        // Every task left with parents is on a cycle or below one; walk parents from the first
-        // until a task repeats: that task is on a cycle.
-        let start = (0..n).find(|&i| indegree[i] > 0).expect("a task is left");
-        let mut next = vec![usize::MAX; n];
-        let mut i = start;
-        while next[i] == usize::MAX {
-            next[i] = self.tasks[i]
-                .after
-                .iter()
-                .map(|a| a.task as usize)
-                .find(|&p| indegree[p] > 0)
-                .expect("a task left over has a parent left over");
-            i = next[i];
-        }
-        let mut cycle = vec![self.tasks[i].name.clone()];
-        let mut j = next[i];
-        while j != i {
-            cycle.push(self.tasks[j].name.clone());
-            j = next[j];
-        }
-        cycle.push(self.tasks[i].name.clone());
-        Err(GraphError {
-            task: i,
-            problem: format!("is on a dependency cycle: {}", cycle.join(" waits for ")),
-        })
+        check_graph(&self.tasks)
     }
 
     /// Total number of task instances (a record with `instances = n` counts `n`).
     pub fn task_instances(&self) -> u64 {
         self.tasks.iter().map(|t| u64::from(t.instances)).sum()
     }
+}
+
+/// Puts `tasks` in arrival order, keeping their order on ties; dependencies follow their parents
+/// to their new positions.
+pub fn sort_tasks(tasks: &mut Vec<TaskSpec>) {
+    if tasks.windows(2).all(|w| w[0].arrival <= w[1].arrival) {
+        return;
+    }
+    if tasks.iter().all(|t| t.after.is_empty()) {
+        tasks.sort_by_key(|t| t.arrival);
+        return;
+    }
+    let mut order: Vec<u32> = (0..tasks.len() as u32).collect();
+    order.sort_by_key(|&i| tasks[i as usize].arrival);
+    let mut position = vec![0u32; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        position[old as usize] = new as u32;
+    }
+    let mut old: Vec<Option<TaskSpec>> = std::mem::take(tasks).into_iter().map(Some).collect();
+    *tasks = order
+        .iter()
+        .map(|&i| {
+            let mut t = old[i as usize].take().expect("each task once");
+            for a in &mut t.after {
+                if let Some(&p) = position.get(a.task as usize) {
+                    a.task = p;
+                }
+            }
+            t
+        })
+        .collect();
+}
+
+/// Checks the dependencies: every parent exists, no task waits for itself, the graph has no
+/// cycle, and delays are not negative. The first problem names the task (for a cycle, the
+/// first task on it in workload order). O(tasks + edges).
+pub fn check_graph(tasks: &[TaskSpec]) -> Result<(), GraphError> {
+    let n = tasks.len();
+    let mut indegree = vec![0u32; n];
+    let mut children: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for (i, t) in tasks.iter().enumerate() {
+        for a in &t.after {
+            let p = a.task as usize;
+            if p >= n {
+                return Err(GraphError {
+                    task: i,
+                    problem: format!("waits for task #{p}, but the workload has {n} tasks"),
+                });
+            }
+            if p == i {
+                return Err(GraphError {
+                    task: i,
+                    problem: "waits for itself".into(),
+                });
+            }
+            if a.delay < 0 {
+                return Err(GraphError {
+                    task: i,
+                    problem: format!("has a negative delay ({} µs) after `{}`", a.delay, tasks[p].name),
+                });
+            }
+            indegree[i] += 1;
+            children[p].push(i as u32);
+        }
+    }
+    let mut ready: Vec<u32> = (0..n as u32).filter(|&i| indegree[i as usize] == 0).collect();
+    let mut seen = 0;
+    while let Some(i) = ready.pop() {
+        seen += 1;
+        for &c in &children[i as usize] {
+            indegree[c as usize] -= 1;
+            if indegree[c as usize] == 0 {
+                ready.push(c);
+            }
+        }
+    }
+    if seen == n {
+        return Ok(());
+    }
+    // Every task left with parents is on a cycle or below one; walk parents from the first
+    // until a task repeats: that task is on a cycle.
+    let start = (0..n).find(|&i| indegree[i] > 0).expect("a task is left");
+    let mut next = vec![usize::MAX; n];
+    let mut i = start;
+    while next[i] == usize::MAX {
+        next[i] = tasks[i]
+            .after
+            .iter()
+            .map(|a| a.task as usize)
+            .find(|&p| indegree[p] > 0)
+            .expect("a task left over has a parent left over");
+        i = next[i];
+    }
+    let mut cycle = vec![tasks[i].name.clone()];
+    let mut j = next[i];
+    while j != i {
+        cycle.push(tasks[j].name.clone());
+        j = next[j];
+    }
+    cycle.push(tasks[i].name.clone());
+    Err(GraphError {
+        task: i,
+        problem: format!("is on a dependency cycle: {}", cycle.join(" waits for ")),
+    })
 }
 
 #[cfg(test)]
