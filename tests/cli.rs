@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 mod drivers;
 #[path = "cli/mesos.rs"]
 mod mesos;
+#[path = "cli/sweeps.rs"]
+mod sweeps;
 #[path = "cli/trust.rs"]
 mod trust;
 

@@ -62,3 +62,28 @@ pub fn mesos_master(test: &str) -> Option<String> {
     );
     None
 }
+
+/// The Slurm cluster tests submit to: `$SLURM_CONF` when `sbatch` is on the path, or `None` after
+/// telling the terminal why the test is skipped (`shared/slurm/run.sh` starts one).
+///
+/// # Panics
+/// When `PACKSIM_REQUIRE_SLURM=1` and there is none: CI must not skip these tests.
+pub fn slurm_conf(test: &str) -> Option<PathBuf> {
+    let conf = std::env::var_os("SLURM_CONF").map(PathBuf::from);
+    let sbatch = std::process::Command::new("sbatch")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if let Some(conf) = conf.filter(|c| c.is_file() && sbatch) {
+        return Some(conf);
+    }
+    assert!(
+        std::env::var("PACKSIM_REQUIRE_SLURM").as_deref() != Ok("1"),
+        "{test}: PACKSIM_REQUIRE_SLURM=1 but SLURM_CONF names no file or sbatch is missing"
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped {test}: start a Slurm cluster (shared/slurm/run.sh) and set SLURM_CONF to run it"
+    );
+    None
+}

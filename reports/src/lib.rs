@@ -11,6 +11,7 @@
 //! - [`experiment`]: the grid and its runs.
 //! - [`run`]: running the grid, storing and finding runs.
 //! - [`stats`]: means with 95% intervals, paired comparisons.
+//! - [`sweep`]: shards of a grid, gathering them, a sweep's status, Slurm and Mesos launch files.
 //! - [`compare`]: aggregation, CSV, plots and the report of a comparison.
 //! - [`gap`]: instance suites against optima, bounds and published heuristics.
 //! - [`doc`]: one document builder that renders both `report.html` and `report.md`.
@@ -40,6 +41,7 @@ pub mod html;
 pub mod plot;
 pub mod run;
 pub mod stats;
+pub mod sweep;
 mod tidy;
 
 use std::path::{Path, PathBuf};

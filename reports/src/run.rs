@@ -55,6 +55,8 @@ pub struct RunOptions {
     pub read: ReadOptions,
     /// Format options for trace files.
     pub format: FormatOptions,
+    /// Run only this shard of the grid (by run id: see [`crate::sweep`]); `None`: all of it.
+    pub shard: Option<crate::sweep::Shard>,
 }
 
 impl Default for RunOptions {
@@ -64,6 +66,7 @@ impl Default for RunOptions {
             limit: None,
             read: ReadOptions::default(),
             format: FormatOptions::default(),
+            shard: None,
         }
     }
 }
@@ -327,8 +330,9 @@ fn simulate(spec: &RunSpec, workload: &Workload) -> Result<(RunResult, Vec<u8>),
     Ok((result, series))
 }
 
-/// Runs every spec not already stored under `dir`, `options.jobs` at a time, and returns all
-/// results in `specs` order (those of runs not made because of `options.limit` are missing).
+/// Runs every spec (of `options.shard`, if given) not already stored under `dir`, `options.jobs`
+/// at a time, and returns all results in `specs` order (those of runs not made because of
+/// `options.limit` are missing).
 pub fn run_grid(
     dir: &Path,
     specs: &[RunSpec],
@@ -337,7 +341,11 @@ pub fn run_grid(
 ) -> Result<Vec<RunResult>, Error> {
     // Everything is read and checked before anything is written: a grid that cannot run leaves
     // no folder behind.
-    let specs = &fingerprinted(specs, options)?;
+    let mut specs = fingerprinted(specs, options)?;
+    if let Some(shard) = options.shard {
+        specs.retain(|s| shard.holds(&s.id()));
+    }
+    let specs = &specs;
     let mut results: Vec<Option<RunResult>> = specs.iter().map(|s| stored(dir, s)).collect();
     let reused = results.iter().filter(|r| r.is_some()).count();
     let mut todo: Vec<usize> = (0..specs.len()).filter(|&i| results[i].is_none()).collect();

@@ -8,6 +8,7 @@ use anyhow::Context;
 use datasets::MachineScale;
 use indicatif::{ProgressBar, ProgressStyle};
 use reports::compare::{Provenance, fmt};
+use reports::sweep::Shard;
 use reports::{Experiment, RunOptions};
 
 use crate::cmd::dataset::ReadArgs;
@@ -30,51 +31,82 @@ use crate::cmd::dataset::ReadArgs;
 pub(crate) struct Args {
     /// An experiment file (TOML or `.json`) with the grid; flags given as well replace its lists.
     #[arg(long, short = 'e', conflicts_with = "preset")]
-    experiment: Option<PathBuf>,
+    pub(super) experiment: Option<PathBuf>,
     /// A built-in study: `fgd` reproduces Weng et al. (ATC'23) on the openb trace of the shared
     /// data folder — every pod list, 7 policies, arrive-only to 130%, seeds 42–51 (1,680 runs).
     #[arg(long, value_parser = ["fgd"])]
-    preset: Option<String>,
+    pub(super) preset: Option<String>,
     /// Workloads, comma-separated: trace files or `synthetic:NAME` [default: synthetic:default].
     #[arg(long, short = 'w', value_delimiter = ',')]
-    workloads: Vec<String>,
+    pub(super) workloads: Vec<String>,
     /// The cluster for every workload: a spec or a machine file. Default: each workload's own.
     #[arg(long, short = 'c')]
-    cluster: Option<String>,
+    pub(super) cluster: Option<String>,
     /// Policies, comma-separated (see `packsim policies`). Default: 12 from every family.
     #[arg(long, short = 'p', value_delimiter = ',')]
-    policies: Vec<String>,
+    pub(super) policies: Vec<String>,
     /// Scheduler models, comma-separated: global, offers, arrive-only [default: all three].
     #[arg(long, short = 'm', value_delimiter = ',')]
-    models: Vec<sim::ModelKind>,
+    pub(super) models: Vec<sim::ModelKind>,
     /// Seeds: a list `1,2,3` or a range `1..10` (inclusive) [default: 1..5].
     #[arg(long, value_parser = parse_seeds)]
     seeds: Option<Seeds>,
     /// Cluster scales, comma-separated: multiples of the cluster's machine count [default: 1].
     #[arg(long, value_delimiter = ',')]
-    scales: Vec<f64>,
+    pub(super) scales: Vec<f64>,
     /// Arrive-only: sampled demand as a fraction of capacity [default: 1.3].
     #[arg(long)]
-    target: Option<f64>,
+    pub(super) target: Option<f64>,
     /// Print the rankings as JSON (one object per setting) instead of the tables; the report
     /// is written all the same.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Output directory. Runs already stored there are reused, so an interrupted comparison
     /// resumes where it stopped.
     #[arg(long, short = 'o', default_value = "packsim-report")]
-    out: PathBuf,
+    pub(super) out: PathBuf,
     /// Discard runs stored in the output directory and compute everything again.
     #[arg(long)]
-    fresh: bool,
+    pub(super) fresh: bool,
     /// Simulations run at once [default: the number of cores].
     #[arg(long, short = 'j', value_parser = parse_jobs)]
-    jobs: Option<usize>,
+    pub(super) jobs: Option<usize>,
     /// Stop after this many new runs (to try resuming).
     #[arg(long, hide = true)]
-    stop_after: Option<usize>,
+    pub(super) stop_after: Option<usize>,
+    /// Run only the K-th of N slices of the grid (K from 0, as Slurm numbers array tasks), by run
+    /// id: the shards of one grid share no run, and adding seeds or policies later moves no run
+    /// that is done. Stores the runs in the output directory and writes no report.
+    #[arg(long, value_name = "K/N", conflicts_with_all = ["gather", "status", "emit", "on_mesos"])]
+    pub(super) shard: Option<Shard>,
+    /// Merge the runs stored in these directories (shards' outputs) into the output directory and
+    /// write the report; refuses runs of this grid made by another packsim version or from other
+    /// inputs, and says which runs are still missing.
+    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["status", "emit", "on_mesos"])]
+    pub(super) gather: Vec<PathBuf>,
+    /// Say how far the sweep in DIR has got: runs done, shards running or stalled, runs missing,
+    /// and the time left at the recent rate.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["emit", "on_mesos"])]
+    pub(super) status: Option<PathBuf>,
+    /// Write what runs the grid's shards elsewhere, under OUT/sweep/: `slurm` (a job array, a
+    /// dependent gather job, and submit.sh) or `mesos` (a task list for `packsim batch`).
+    #[arg(long, value_parser = ["slurm", "mesos"], conflicts_with = "on_mesos")]
+    pub(super) emit: Option<String>,
+    /// Run the grid's shards as tasks on this Mesos master (placed by --mesos-policy), then gather
+    /// them into the report. OUT must be a directory every agent sees at the same path.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(super) on_mesos: Option<String>,
+    /// Shards for --emit and --on-mesos [default: one per 20 runs, at most 1000].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub(super) shards: Option<u32>,
+    /// The policy that places shard tasks on Mesos agents (see `packsim policies`).
+    #[arg(long, default_value = "best-fit")]
+    pub(super) mesos_policy: String,
+    /// Memory of each shard task on Mesos, MiB.
+    #[arg(long, default_value_t = 1024)]
+    pub(super) shard_mem: u64,
     #[command(flatten)]
-    read: ReadArgs,
+    pub(super) read: ReadArgs,
 }
 
 /// The seeds of `--seeds`, as one value (clap would read `Vec<u64>` as a repeated flag).
@@ -152,11 +184,37 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     }
     experiment.validate()?;
     let (read, format) = args.read.options(MachineScale::GOOGLE)?;
-    let options = RunOptions {
+    let mut options = RunOptions {
         jobs: args.jobs.unwrap_or(RunOptions::default().jobs).max(1),
         limit: args.stop_after,
         read,
         format,
+        shard: args.shard,
+    };
+    if let Some(dir) = &args.status {
+        return super::sweep::status(dir, &experiment, &options);
+    }
+    if let Some(kind) = args.emit.as_deref() {
+        let launch = super::sweep::launch(args, &experiment, &options)?;
+        return super::sweep::emit(kind, &launch);
+    }
+    if let Some(master) = &args.on_mesos {
+        let launch = super::sweep::launch(args, &experiment, &options)?;
+        super::sweep::on_mesos(master, args, &launch)?;
+        // The shards stored their runs in OUT: what follows gathers them into the report.
+        options.limit = Some(0);
+    }
+    if !args.gather.is_empty() {
+        super::sweep::gather(&args.gather, &args.out, &experiment, &options)?;
+        options.limit = Some(0);
+    }
+    let heartbeat = match args.shard {
+        Some(shard) => Some(reports::sweep::Heartbeat::start(
+            &args.out,
+            shard,
+            Duration::from_secs(20),
+        )?),
+        None => None,
     };
     if args.fresh {
         let runs = args.out.join("runs");
@@ -186,6 +244,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let start = Instant::now();
     let reused = std::sync::atomic::AtomicUsize::new(0);
     let results = reports::run::run_grid(&args.out, &specs, &options, &|p| {
+        if let Some(h) = &heartbeat {
+            h.done.store(p.done, std::sync::atomic::Ordering::Relaxed);
+            h.total.store(p.total, std::sync::atomic::Ordering::Relaxed);
+        }
         reused.store(p.reused, std::sync::atomic::Ordering::Relaxed);
         tracing::debug!("{} of {} runs done", p.done, p.total);
         if p.done == p.reused {
@@ -199,7 +261,15 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         bar.set_position(p.done as u64);
     });
     bar.finish_and_clear();
-    let results = results?;
+    let results = match results {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(h) = heartbeat {
+                h.finish(false);
+            }
+            return Err(e.into());
+        }
+    };
     let reused = reused.into_inner();
     // Said on every run, TTY or not: which numbers were computed now and which were found.
     let stored = format!(
@@ -207,7 +277,26 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         results.len() - reused,
         args.out.join("runs").display()
     );
+    if let (Some(shard), Some(h)) = (args.shard, heartbeat) {
+        let total = h.total.load(std::sync::atomic::Ordering::Relaxed);
+        h.finish(results.len() == total);
+        say!(
+            "shard {shard}: {} of its {total} runs done ({stored}) in {:.1} s; gather the shards \
+             with --gather",
+            results.len(),
+            start.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     if results.len() < specs.len() {
+        if options.limit == Some(0) {
+            return Err(super::sweep::missing_error(
+                &args.out,
+                &specs,
+                &options,
+                args.shards,
+            ));
+        }
         say!(
             "stopped after {} of {} runs ({stored}); run the same command again to resume",
             results.len(),

@@ -8,6 +8,7 @@ pub(crate) mod master;
 pub(crate) mod pack;
 pub(crate) mod policies;
 pub(crate) mod replay;
+pub(crate) mod sweep;
 
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
