@@ -118,6 +118,8 @@ pub struct Heartbeat {
     pub done: Arc<AtomicUsize>,
     /// Runs of the shard in all.
     pub total: Arc<AtomicUsize>,
+    /// When the progress was last written (Unix seconds).
+    last: std::sync::atomic::AtomicU64,
 }
 
 impl Heartbeat {
@@ -166,7 +168,20 @@ impl Heartbeat {
             write,
             done,
             total,
+            last: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Notes the shard's progress; written at once the first time and then at most every 5 s
+    /// (the heartbeat thread writes it too).
+    pub fn update(&self, done: usize, total: usize) {
+        let first = self.total.swap(total, Ordering::Relaxed) == 0 && total > 0;
+        self.done.store(done, Ordering::Relaxed);
+        let now = unix_now();
+        if first || now >= self.last.load(Ordering::Relaxed) + 5 {
+            self.last.store(now, Ordering::Relaxed);
+            (self.write)(false);
+        }
     }
 
     /// Stops the heartbeat, saying whether the shard finished every run.
@@ -223,6 +238,7 @@ pub struct Gathered {
 /// different programs or data.
 pub fn gather(sources: &[PathBuf], out: &Path, specs: &[RunSpec]) -> Result<Gathered, Error> {
     let ids: HashMap<String, &RunSpec> = specs.iter().map(|s| (s.id(), s)).collect();
+    debug_assert_eq!(ids.len(), specs.len());
     let configs: HashMap<String, &RunSpec> = specs.iter().map(|s| (config_key(s), s)).collect();
     let out_runs = out.join("runs");
     let mut g = Gathered::default();
@@ -244,14 +260,12 @@ pub fn gather(sources: &[PathBuf], out: &Path, specs: &[RunSpec]) -> Result<Gath
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            if let Some(spec) = ids.get(&id) {
+            if ids.contains_key(&id) {
+                // The id hashes the configuration and the inputs: a file under it is this grid's
+                // run (the report reads and checks each one when it loads them).
                 let csv = file.with_extension("csv");
-                let result: Option<RunResult> = std::fs::read_to_string(&file)
-                    .ok()
-                    .and_then(|t| serde_json::from_str(&t).ok());
-                // A half-written or foreign file under the right name is left for the grid to redo.
-                if !csv.exists() || result.is_none_or(|r| r.spec != **spec) {
-                    continue;
+                if !csv.exists() {
+                    continue; // half-written: left for the shard to redo
                 }
                 if in_place || out_runs.join(format!("{id}.csv")).exists() {
                     g.present += 1;
@@ -259,9 +273,7 @@ pub fn gather(sources: &[PathBuf], out: &Path, specs: &[RunSpec]) -> Result<Gath
                 }
                 std::fs::create_dir_all(&out_runs).map_err(|e| Error::io(&out_runs, e))?;
                 for (from, ext) in [(&csv, "csv"), (&file, "json")] {
-                    let to = out_runs.join(format!("{id}.{ext}"));
-                    let bytes = std::fs::read(from).map_err(|e| Error::io(from, e))?;
-                    write_atomic(&to, &bytes)?;
+                    place(from, &out_runs.join(format!("{id}.{ext}")))?;
                 }
                 g.copied += 1;
                 continue;
@@ -296,6 +308,17 @@ pub fn gather(sources: &[PathBuf], out: &Path, specs: &[RunSpec]) -> Result<Gath
     Ok(g)
 }
 
+/// Puts a stored run's file at `to`: a hard link where both are on one file system (stored runs
+/// are never modified in place, only replaced), else a copy; either way `to` appears whole.
+fn place(from: &Path, to: &Path) -> Result<(), Error> {
+    let tmp = to.with_extension("tmp-link");
+    let _ = std::fs::remove_file(&tmp);
+    if std::fs::hard_link(from, &tmp).is_err() {
+        std::fs::copy(from, &tmp).map_err(|e| Error::io(from, e))?;
+    }
+    std::fs::rename(&tmp, to).map_err(|e| Error::io(to, e))
+}
+
 /// Where a sweep stands.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Status {
@@ -311,7 +334,8 @@ pub struct Status {
     pub stalled: Vec<ShardState>,
     /// Shards that finished.
     pub finished: Vec<ShardState>,
-    /// Runs stored in the last ten minutes, per minute.
+    /// Runs stored per minute over the last ten minutes (or since the first run was stored, if
+    /// that is more recent; at least 30 s).
     pub rate: f64,
 }
 
@@ -330,6 +354,8 @@ pub fn status(dir: &Path, specs: &[RunSpec]) -> Result<Status, Error> {
     let now = SystemTime::now();
     let mut done = 0;
     let mut recent = 0usize;
+    // The oldest stored run's age, for the window of the rate (at most ten minutes).
+    let mut oldest = Duration::ZERO;
     let mut missing = Vec::new();
     for s in specs {
         let csv = dir.join("runs").join(format!("{}.csv", s.id()));
@@ -340,8 +366,11 @@ pub fn status(dir: &Path, specs: &[RunSpec]) -> Result<Status, Error> {
                     .and_then(|m| m.modified())
                     .ok()
                     .and_then(|t| now.duration_since(t).ok());
-                if age.is_some_and(|a| a < Duration::from_secs(600)) {
-                    recent += 1;
+                if let Some(a) = age {
+                    oldest = oldest.max(a);
+                    if a < Duration::from_secs(600) {
+                        recent += 1;
+                    }
                 }
             }
             None => missing.push(s.clone()),
@@ -376,7 +405,11 @@ pub fn status(dir: &Path, specs: &[RunSpec]) -> Result<Status, Error> {
         running,
         stalled,
         finished,
-        rate: recent as f64 / 10.0,
+        rate: recent as f64
+            / oldest
+                .clamp(Duration::from_secs(30), Duration::from_secs(600))
+                .as_secs_f64()
+            * 60.0,
     })
 }
 

@@ -245,8 +245,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
     let reused = std::sync::atomic::AtomicUsize::new(0);
     let results = reports::run::run_grid(&args.out, &specs, &options, &|p| {
         if let Some(h) = &heartbeat {
-            h.done.store(p.done, std::sync::atomic::Ordering::Relaxed);
-            h.total.store(p.total, std::sync::atomic::Ordering::Relaxed);
+            h.update(p.done, p.total);
         }
         reused.store(p.reused, std::sync::atomic::Ordering::Relaxed);
         tracing::debug!("{} of {} runs done", p.done, p.total);

@@ -76,6 +76,10 @@ fn shards_gathered_equal_one_machine_and_a_killed_shard_redoes_only_its_missing_
         .unwrap()
         .parse()
         .unwrap();
+    assert_eq!(
+        (state["done"].as_u64(), state["total"].as_u64()),
+        (Some(2), Some(total as u64))
+    );
     assert!(
         again.contains(&format!("{} computed, 2 reused", total - 2)),
         "{again}"
