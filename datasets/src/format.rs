@@ -218,9 +218,16 @@ pub fn detect(path: &Path) -> Result<Format, Error> {
         .iter()
         .any(|e| name.ends_with(e))
     {
-        let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&first)
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
+        // The keys of the first objects: a task key makes a task file, a machine event's `time`
+        // or `event` a machine file; with neither (`id` and resources) it reads as tasks here and
+        // as machines where a cluster is expected.
+        let mut keys: Vec<String> = Vec::new();
+        for line in crate::rows::open(path)?.lines().take(100) {
+            let line = line.map_err(|e| Error::file(path, format!("read failed: {e}")))?;
+            if let Ok(m) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&line) {
+                keys.extend(m.keys().cloned());
+            }
+        }
         let has = |k: &str| keys.iter().any(|x| x == k);
         return Ok(
             if crate::packsim::TASK_ONLY.iter().any(|k| has(k)) || !(has("time") || has("event")) {

@@ -24,7 +24,9 @@ use crate::cmd::dataset::ReadArgs;
     packsim compare -p first-fit,best-fit,dot-product -m arrive-only --seeds 1..10 \\\n    \
       -w ../shared/datasets/alibaba_gpu_v2023_openb/openb_pod_list_default.csv -o openb-report\n  \
     packsim compare --experiment grid.toml\n  \
-    packsim compare --preset fgd -o fgd-report\n\n\
+    packsim compare --preset fgd -o fgd-report\n  \
+    packsim compare --preset fgd -o /shared/fgd --emit slurm      (then: bash /shared/fgd/sweep/submit.sh)\n  \
+    packsim compare -w trace.csv -o /shared/sweep --on-mesos 10.0.0.5:5050 --shards 40 -j 4\n\n\
     An experiment file (TOML, or JSON by extension) names any of: workloads, cluster, policies, models,\n\
     seeds, scales, target. Command-line lists replace the file's."
 )]
@@ -59,14 +61,15 @@ pub(crate) struct Args {
     pub(super) target: Option<f64>,
     /// Print the rankings as JSON (one object per setting) instead of the tables; the report
     /// is written all the same.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["shard", "status", "emit"])]
     pub(super) json: bool,
     /// Output directory. Runs already stored there are reused, so an interrupted comparison
     /// resumes where it stopped.
     #[arg(long, short = 'o', default_value = "packsim-report")]
     pub(super) out: PathBuf,
-    /// Discard runs stored in the output directory and compute everything again.
-    #[arg(long)]
+    /// Discard runs stored in the output directory and compute everything again (not with the
+    /// sweep options: a shared folder holds other shards' runs).
+    #[arg(long, conflicts_with_all = ["shard", "gather", "status", "emit", "on_mesos"])]
     pub(super) fresh: bool,
     /// Simulations run at once [default: the number of cores].
     #[arg(long, short = 'j', value_parser = parse_jobs)]

@@ -222,6 +222,13 @@ fn packsim_machines_with_events_and_replay_with_nothing_else() {
         "id,time,event,cpus,mem,gpus,gpu_model\na,,,8,8192,1,T4\nb,0,add,4,4096,0,\nb,30,remove,,,,\nc,60,add,4,4096,,\n",
     );
     assert_eq!(detect(&machines).unwrap(), Format::PacksimMachines);
+    // In JSON Lines, a later line's `event` makes it a machine file.
+    let jsonl = dir.path().join("m.jsonl");
+    write(
+        &jsonl,
+        "{\"id\": \"a\", \"cpus\": 4}\n{\"id\": \"a\", \"time\": 30, \"event\": \"remove\"}\n",
+    );
+    assert_eq!(detect(&jsonl).unwrap(), Format::PacksimMachines);
     let source = TaskSource::parse(tasks.to_str().unwrap(), 1);
     let cluster = ClusterSource::parse(machines.to_str().unwrap());
     let (w, _) = load(
