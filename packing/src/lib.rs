@@ -57,6 +57,7 @@ pub mod frag;
 pub mod gpu;
 pub mod hash;
 mod index;
+mod item_tree;
 pub mod offline;
 pub mod policy;
 pub mod refusal;
