@@ -446,48 +446,36 @@ pub struct Launch {
 }
 
 impl Launch {
-    /// The `packsim compare` command of one shard (`shard` may be a shell expression).
-    pub fn shard_command(&self, shard: &str) -> String {
+    /// `cd CWD && exec packsim compare -e EXPERIMENT -o OUT [read flags] EXTRA...`.
+    fn command(&self, extra: &[String]) -> String {
+        let q = |p: &Path| shell_quote(&p.to_string_lossy());
         let mut parts = vec![
             "exec".to_string(),
-            shell_quote(&self.program.to_string_lossy()),
+            q(&self.program),
             "compare".into(),
             "-e".into(),
-            shell_quote(&self.experiment.to_string_lossy()),
+            q(&self.experiment),
             "-o".into(),
-            shell_quote(&self.out.to_string_lossy()),
-            "-j".into(),
-            self.jobs.to_string(),
+            q(&self.out),
         ];
         parts.extend(self.read_flags.iter().map(|f| shell_quote(f)));
-        parts.push("--shard".into());
-        parts.push(shard.to_string());
-        format!(
-            "cd {} && {}",
-            shell_quote(&self.cwd.to_string_lossy()),
-            parts.join(" ")
-        )
+        parts.extend(extra.iter().cloned());
+        format!("cd {} && {}", q(&self.cwd), parts.join(" "))
+    }
+
+    /// The `packsim compare` command of one shard (`shard` may be a shell expression).
+    pub fn shard_command(&self, shard: &str) -> String {
+        self.command(&[
+            "-j".into(),
+            self.jobs.to_string(),
+            "--shard".into(),
+            shard.to_string(),
+        ])
     }
 
     /// The `packsim compare --gather` command that writes the report.
     pub fn gather_command(&self) -> String {
-        let mut parts = vec![
-            "exec".to_string(),
-            shell_quote(&self.program.to_string_lossy()),
-            "compare".into(),
-            "-e".into(),
-            shell_quote(&self.experiment.to_string_lossy()),
-            "-o".into(),
-            shell_quote(&self.out.to_string_lossy()),
-        ];
-        parts.extend(self.read_flags.iter().map(|f| shell_quote(f)));
-        parts.push("--gather".into());
-        parts.push(shell_quote(&self.out.to_string_lossy()));
-        format!(
-            "cd {} && {}",
-            shell_quote(&self.cwd.to_string_lossy()),
-            parts.join(" ")
-        )
+        self.command(&["--gather".into(), shell_quote(&self.out.to_string_lossy())])
     }
 
     /// Writes the Slurm scripts under `out/sweep/`: `array.sbatch` (one array task per shard),
