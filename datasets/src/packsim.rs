@@ -64,7 +64,7 @@ pub(crate) const TASK_ONLY: [&str; 5] = ["arrival", "duration", "after", "instan
 
 /// The unit of a resource column: the conventional one for packsim's dimension names (`cpus`,
 /// `gpus`, `rdma` to thousandths; `mem`, `disk` in whole MiB), thousandths for any other.
-pub fn dim_for(name: &str) -> Result<Dim, String> {
+pub(crate) fn dim_for(name: &str) -> Result<Dim, String> {
     let decimals = match name {
         dims::MEM | dims::DISK => 0,
         _ => 3,
@@ -322,8 +322,16 @@ fn json_lines(path: &Path, input: Box<dyn BufRead>) -> Result<(Vec<String>, Vec<
     Ok((columns, rows))
 }
 
-/// The resource schema of a header: every column that is not one of `reserved`, in order.
+/// The resource schema of a header (which must name `id`): every column that is not one of
+/// `reserved`, in order.
 fn schema_of(path: &Path, columns: &[String], reserved: &[&str], kind: &str) -> Result<Schema, Error> {
+    if !columns.iter().any(|c| c == "id") {
+        return Err(Error::at(
+            path,
+            1,
+            format!("missing column `id` (found: {})", columns.join(",")),
+        ));
+    }
     let dims = columns
         .iter()
         .filter(|c| !reserved.contains(&c.as_str()) && *c != "gpu_spec")
@@ -359,13 +367,6 @@ fn bad_row(
 /// Reads a task file; the tasks come out in arrival order with their dependencies resolved.
 pub fn tasks(path: &Path, options: &ReadOptions) -> Result<(Schema, Loaded<TaskSpec>), Error> {
     let (columns, rows) = read_rows(path)?;
-    if !columns.iter().any(|c| c == "id") {
-        return Err(Error::at(
-            path,
-            1,
-            format!("missing column `id` (found: {})", columns.join(",")),
-        ));
-    }
     let schema = schema_of(path, &columns, &TASK_COLUMNS, "id,arrival,duration")?;
     let gpu_dim = schema.index_of(dims::GPUS);
     let mut linker = Linker::new(if options.skip_bad_rows {
@@ -495,13 +496,6 @@ fn task_of(
 /// Reads a machines file: a machine per row, or machine events with `time` and `event`.
 pub fn machines(path: &Path, options: &ReadOptions) -> Result<(Schema, Loaded<MachineEvent>), Error> {
     let (columns, rows) = read_rows(path)?;
-    if !columns.iter().any(|c| c == "id") {
-        return Err(Error::at(
-            path,
-            1,
-            format!("missing column `id` (found: {})", columns.join(",")),
-        ));
-    }
     let schema = schema_of(path, &columns, &MACHINE_COLUMNS, "id")?;
     let gpu_dim = schema.index_of(dims::GPUS);
     let mut events = Vec::with_capacity(rows.len());

@@ -34,6 +34,9 @@ pub(crate) struct ItemTree {
     left: usize,
     /// Per dimension, 1 / the batch's range of demands (for choosing cuts).
     scale: Vec<f64>,
+    /// Scratch of [`ItemTree::best`], kept so that a search allocates nothing.
+    clipped: Vec<u64>,
+    stack: Vec<u32>,
 }
 
 struct Node {
@@ -65,6 +68,8 @@ impl ItemTree {
             alive: vec![true; n],
             left: n,
             scale: Vec::new(),
+            clipped: vec![0; dims],
+            stack: Vec::new(),
         };
         if n > 0 {
             t.build(items, 0, n, u32::MAX);
@@ -150,7 +155,7 @@ impl ItemTree {
 
     /// The remaining item that `policy`'s bin-centric rule picks for machine `m`: the scan's.
     pub(crate) fn best(
-        &self,
+        &mut self,
         policy: &Policy,
         c: &Cluster,
         m: MachineId,
@@ -162,8 +167,9 @@ impl ItemTree {
         }
         let free = c.free(m);
         let mut record = Record::new();
-        let mut clipped = vec![0u64; self.dims];
-        let mut stack = vec![0u32];
+        let (mut clipped, mut stack) = (std::mem::take(&mut self.clipped), std::mem::take(&mut self.stack));
+        stack.clear();
+        stack.push(0);
         while let Some(n) = stack.pop() {
             let node = &self.nodes[n as usize];
             if node.alive == 0 {
@@ -199,6 +205,7 @@ impl ItemTree {
                 stack.push(node.children[1]);
             }
         }
+        (self.clipped, self.stack) = (clipped, stack);
         record.winner()
     }
 }

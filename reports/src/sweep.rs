@@ -114,10 +114,9 @@ pub struct Heartbeat {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
     write: Arc<dyn Fn(bool) + Send + Sync>,
-    /// Runs of the shard done so far (the caller keeps it current).
-    pub done: Arc<AtomicUsize>,
-    /// Runs of the shard in all.
-    pub total: Arc<AtomicUsize>,
+    /// Runs of the shard done so far, and in all (kept current by [`Heartbeat::update`]).
+    done: Arc<AtomicUsize>,
+    total: Arc<AtomicUsize>,
     /// When the progress was last written (Unix seconds).
     last: std::sync::atomic::AtomicU64,
 }
@@ -182,6 +181,11 @@ impl Heartbeat {
             self.last.store(now, Ordering::Relaxed);
             (self.write)(false);
         }
+    }
+
+    /// Runs of the shard in all, as last updated.
+    pub fn total(&self) -> usize {
+        self.total.load(Ordering::Relaxed)
     }
 
     /// Stops the heartbeat, saying whether the shard finished every run.

@@ -215,7 +215,7 @@ impl Deps {
         }
     }
 
-    /// Task `i` arrives with `instances` instances at `now`: whether it may be queued, and when.
+    /// Task `i` (all its instances) arrives at `now`: whether it may be queued, and when.
     pub(crate) fn arrive(&mut self, i: u32, now: Time) -> Release {
         let iu = i as usize;
         self.left[iu] = self.instances[iu];

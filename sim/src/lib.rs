@@ -208,12 +208,6 @@ pub fn run_stream(
     }
     let mut events = cluster.machine_events.clone();
     events.sort_by_key(|e| e.time);
-    let mut tasks = tasks.peekable();
-    if tasks.peek().is_some_and(|t| !t.after.is_empty()) {
-        return Err(Error::Workload(
-            "a streamed workload cannot have dependencies: load it whole and use `run`".into(),
-        ));
-    }
     timed::run(
         timed::Input {
             name: &cluster.name,

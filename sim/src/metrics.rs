@@ -57,6 +57,12 @@ impl Sample {
     }
 }
 
+/// The `p`-th quantile of non-empty `sorted` values by nearest rank: the ⌈p·n⌉-th smallest.
+fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> T {
+    let n = sorted.len();
+    sorted[((p * n as f64).ceil() as usize).clamp(1, n) - 1]
+}
+
 /// Wait-time statistics in seconds, over tasks that were placed.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct WaitStats {
@@ -85,7 +91,7 @@ impl WaitStats {
         waits.sort_unstable();
         let n = waits.len();
         let secs = |t: Time| t as f64 / SECOND as f64;
-        let rank = |p: f64| waits[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        let rank = |p: f64| nearest_rank(&waits, p);
         Some(WaitStats {
             count: n as u64,
             mean: waits.iter().map(|&w| secs(w)).sum::<f64>() / n as f64,
@@ -129,7 +135,7 @@ impl Spread {
         }
         values.sort_unstable_by(f64::total_cmp);
         let n = values.len();
-        let rank = |p: f64| values[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+        let rank = |p: f64| nearest_rank(&values, p);
         Some(Spread {
             count: n as u64,
             mean: values.iter().sum::<f64>() / n as f64,

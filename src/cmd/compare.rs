@@ -99,7 +99,8 @@ pub(crate) struct Args {
     /// them into the report. OUT must be a directory every agent sees at the same path.
     #[arg(long, value_name = "HOST:PORT")]
     pub(super) on_mesos: Option<String>,
-    /// Shards for --emit and --on-mesos [default: one per 20 runs, at most 1000].
+    /// Shards for --emit and --on-mesos [default: one per 20 runs, at most 1000]. Each shard runs
+    /// -j simulations at once and asks for that many CPUs (default there: 1).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub(super) shards: Option<u32>,
     /// The policy that places shard tasks on Mesos agents (see `packsim policies`).
@@ -280,7 +281,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         args.out.join("runs").display()
     );
     if let (Some(shard), Some(h)) = (args.shard, heartbeat) {
-        let total = h.total.load(std::sync::atomic::Ordering::Relaxed);
+        let total = h.total();
         h.finish(results.len() == total);
         say!(
             "shard {shard}: {} of its {total} runs done ({stored}) in {:.1} s; gather the shards \

@@ -17,14 +17,28 @@ fn master(test: &str) -> Option<String> {
     datasets::shared::mesos_master(test)
 }
 
-/// GET a JSON document from the master (plain HTTP/1.0, no client library in the way).
-fn get_json(master: &str, path: &str) -> serde_json::Value {
+/// One plain HTTP/1.0 exchange with the master (no client library in the way): the whole
+/// response. `body` makes it a POST of JSON.
+fn http(master: &str, path: &str, body: Option<&str>) -> String {
     let mut s = TcpStream::connect(master).unwrap();
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {master}\r\n\r\n").unwrap();
+    match body {
+        None => write!(s, "GET {path} HTTP/1.0\r\nHost: {master}\r\n\r\n"),
+        Some(body) => write!(
+            s,
+            "POST {path} HTTP/1.0\r\nHost: {master}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    }
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    let body = out.split_once("\r\n\r\n").unwrap().1;
-    serde_json::from_str(body).unwrap()
+    out
+}
+
+/// GET a JSON document from the master.
+fn get_json(master: &str, path: &str) -> serde_json::Value {
+    let out = http(master, path, None);
+    serde_json::from_str(out.split_once("\r\n\r\n").unwrap().1).unwrap()
 }
 
 #[test]
@@ -338,16 +352,7 @@ fn a_signal_tears_the_framework_down_or_detaches_it_for_a_resumed_run() {
 
 /// POSTs a JSON operator call to the master's /api/v1; the status code.
 fn operator(master: &str, body: &serde_json::Value) -> u16 {
-    let body = body.to_string();
-    let mut s = TcpStream::connect(master).unwrap();
-    write!(
-        s,
-        "POST /api/v1 HTTP/1.0\r\nHost: {master}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
+    let out = http(master, "/api/v1", Some(&body.to_string()));
     out.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
@@ -506,17 +511,7 @@ fn batch_runs_against_packsim_master_through_a_dropped_stream() {
     let fault_addr = addr.clone();
     let fault = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(1000));
-        let mut s = TcpStream::connect(&fault_addr).unwrap();
-        let body = r#"{"fault":"drop-streams"}"#;
-        write!(
-            s,
-            "POST /admin/fault HTTP/1.0\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
+        http(&fault_addr, "/admin/fault", Some(r#"{"fault":"drop-streams"}"#))
     });
     let o = packsim(&[
         "batch",

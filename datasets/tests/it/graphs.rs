@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use datasets::workload::{ClusterSource, TaskSource, load};
-use datasets::{Format, FormatOptions, ReadOptions, detect, open, packsim, swf, wfcommons};
+use datasets::{Format, FormatOptions, ReadOptions, detect, open, swf, wfcommons};
 use sim::workload::{After, GpuDemand, MachineChange, SECOND, TaskSpec};
 
 fn file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
@@ -588,5 +588,4 @@ fn every_source_replays_with_jobs() {
         assert!(jobs.completed > 0, "{source}: {jobs:?}");
         assert!(jobs.slowdown.is_some_and(|s| s.mean >= 1.0 - 1e-9), "{source}");
     }
-    let _ = packsim::dim_for("cpus");
 }

@@ -81,6 +81,19 @@ fn offers(list: Vec<Offer>) -> Event {
     }
 }
 
+/// The master's FAILURE event for a lost agent.
+fn agent_failure(agent: &str) -> Event {
+    Event {
+        r#type: Some(event::Type::Failure as i32),
+        failure: Some(event::Failure {
+            agent_id: Some(AgentId { value: agent.into() }),
+            executor_id: None,
+            status: None,
+        }),
+        ..Event::default()
+    }
+}
+
 fn update(task: &str, agent: &str, state: TaskState, uuid: bool, message: &str) -> Event {
     Event {
         r#type: Some(event::Type::Update as i32),
@@ -468,18 +481,7 @@ fn an_agent_failure_reconciles_its_tasks() {
     c.submit(S(0), spec("a", 1.0));
     c.on_event(S(1), offers(vec![offer("o1", "A", 4.0)]));
     drain(&mut c);
-    c.on_event(
-        S(2),
-        Event {
-            r#type: Some(event::Type::Failure as i32),
-            failure: Some(event::Failure {
-                agent_id: Some(AgentId { value: "A".into() }),
-                executor_id: None,
-                status: None,
-            }),
-            ..Event::default()
-        },
-    );
+    c.on_event(S(2), agent_failure("A"));
     let a = drain(&mut c);
     assert_eq!(kinds(&a), vec!["RECONCILE"]);
     assert_eq!(
@@ -595,18 +597,7 @@ fn an_overdue_task_is_given_up_when_the_only_agent_that_could_hold_it_goes_away(
     drain(&mut c);
     c.tick(S(31)); // b is overdue, but A could hold it
     assert!(outcomes(&drain(&mut c)).is_empty());
-    c.on_event(
-        S(32),
-        Event {
-            r#type: Some(event::Type::Failure as i32),
-            failure: Some(event::Failure {
-                agent_id: Some(AgentId { value: "A".into() }),
-                executor_id: None,
-                status: None,
-            }),
-            ..Event::default()
-        },
-    );
+    c.on_event(S(32), agent_failure("A"));
     let o = outcomes(&drain(&mut c));
     assert_eq!(o.len(), 1, "{o:?}");
     assert_eq!(

@@ -230,6 +230,17 @@ fn cycles_and_unknown_parents_are_refused_naming_the_task() {
 }
 
 #[test]
+fn a_streamed_workload_with_dependencies_is_refused_naming_the_task() {
+    let w = workload(vec![machine("m", 4)], Vec::new());
+    let tasks = vec![node("a", 1, 1, &[]), node("b", 1, 1, &[0])];
+    let p = Policy::parse("first-fit", &w.schema).unwrap();
+    let e = sim::run_stream(&w, tasks.into_iter(), &p, &config(global()), &mut |_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`b`") && e.contains("streamed workload cannot"), "{e}");
+}
+
+#[test]
 fn arrive_only_samples_only_the_roots() {
     // The children ask for 1000 cores: had one been sampled, the arrived demand would have jumped
     // past 1000 / 64 = 1562% of capacity. Sampling roots of 1 core up to the default 130% target
